@@ -1,0 +1,33 @@
+#pragma once
+// Configuration of `tsunagu serve` and the other subcommands: defaults, then
+// the INI file (--config), then command-line flags. Documented in
+// docs/configuration.md.
+#include <string>
+#include <vector>
+
+#include "core/status.hpp"
+#include "http/server.hpp"
+#include "mail/mailer.hpp"
+
+namespace tsunagu::app {
+
+struct AppConfig {
+  std::string data_dir = "data";
+  std::string db_url;  // empty: sqlite:<data_dir>/tsunagu.db
+  http::ServerOptions server;
+  std::string public_url;   // empty: http(s)://<address>:<port>
+  mail::SmtpSettings smtp;  // smtp.url empty: mails go to the log
+  std::string log_file;
+  std::string log_level = "info";
+  bool secure_cookies = false;  // forced on with TLS
+
+  std::string DatabaseUrl() const;
+  std::string PublicUrl() const;
+};
+
+// Parses "--flag value" / "--flag=value" arguments (after the subcommand).
+// InvalidInput for unknown flags or bad values.
+core::Result<AppConfig> ParseConfig(const std::vector<std::string>& args);
+std::string ConfigUsage();
+
+}  // namespace tsunagu::app

@@ -1,0 +1,137 @@
+#include "app/application.hpp"
+
+#include <filesystem>
+
+#include "audit/audit_head_signer.hpp"
+#include "audit/audit_log.hpp"
+#include "audit/audit_routes.hpp"
+#include "audit/audit_signer.hpp"
+#include "auth/account_service.hpp"
+#include "auth/auth_routes.hpp"
+#include "auth/password_hasher.hpp"
+#include "auth/session_service.hpp"
+#include "auth/totp.hpp"
+#include "core/clock.hpp"
+#include "core/log.hpp"
+#include "http/router.hpp"
+#include "http/server.hpp"
+#include "http/websocket_hub.hpp"
+#include "mail/mailer.hpp"
+#include "registry/facility_service.hpp"
+#include "registry/patient_service.hpp"
+#include "registry/registry_routes.hpp"
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+
+namespace tsunagu::app {
+
+struct Application::Impl {
+  AppConfig config;
+  const core::Clock& clock = core::SystemClock::Instance();
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<audit::AuditSigner> signer;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::unique_ptr<auth::PasswordHasher> hasher;
+  std::unique_ptr<auth::Totp> totp;
+  std::unique_ptr<auth::AccountService> accounts;
+  std::unique_ptr<registry::FacilityService> facilities;
+  std::unique_ptr<registry::PatientService> patients;
+  std::unique_ptr<auth::SessionService> sessions;
+  std::unique_ptr<mail::Mailer> mailer;
+};
+
+Application::Application() : impl_(std::make_unique<Impl>()) {}
+Application::~Application() = default;
+
+core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& config) {
+  std::unique_ptr<Application> app(new Application());
+  Impl& m = *app->impl_;
+  m.config = config;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir + "/keys", ec);
+  if (ec) return core::Unavailable("cannot create the data directory " + config.data_dir);
+  std::filesystem::permissions(config.data_dir + "/keys", std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+
+  TSUNAGU_ASSIGN_OR_RETURN(m.db, store::OpenDatabase(config.DatabaseUrl()));
+  TSUNAGU_RETURN_IF_ERROR(store::ApplyMigrations(
+      *m.db, {audit::AuditLog::Migrations(), auth::AccountService::Migrations(),
+              registry::FacilityService::Migrations(), registry::PatientService::Migrations()}));
+  TSUNAGU_ASSIGN_OR_RETURN(
+      m.signer, audit::AuditSigner::OpenOrCreate(config.data_dir + "/keys/audit_ed25519.key"));
+  m.audit = std::make_unique<audit::AuditLog>(*m.db, m.clock, *m.signer);
+  m.hasher = std::make_unique<auth::PasswordHasher>();
+  m.totp = std::make_unique<auth::Totp>(m.clock);
+  m.accounts = std::make_unique<auth::AccountService>(*m.db, m.clock, *m.hasher);
+  m.facilities = std::make_unique<registry::FacilityService>(*m.db, m.clock);
+  m.patients = std::make_unique<registry::PatientService>(*m.db, m.clock, *m.facilities);
+  auto* facilities = m.facilities.get();
+  m.sessions = std::make_unique<auth::SessionService>(
+      *m.db, m.clock, *m.accounts, *m.hasher, *m.totp,
+      [facilities](int64_t fid) { return facilities->RequiresMfa(fid); });
+  m.mailer = config.smtp.url.empty() ? mail::MakeLogMailer() : mail::MakeSmtpMailer(config.smtp);
+  return app;
+}
+
+int Application::Serve() {
+  Impl& m = *impl_;
+  http::Router router;
+  auto* facilities = m.facilities.get();
+  auth::AuthDeps auth_deps{*m.accounts,
+                           *m.sessions,
+                           *m.totp,
+                           *m.audit,
+                           [facilities](int64_t fid) { return facilities->NameOf(fid); },
+                           m.config.secure_cookies};
+  router.Use(auth::MakeSessionMiddleware(auth_deps));
+  auth::RegisterAuthRoutes(router, auth_deps);
+  auto* accounts = m.accounts.get();
+  audit::RegisterAuditRoutes(router, *m.audit, [accounts](int64_t uid) {
+    auto u = accounts->Get(uid);
+    return u ? u->display_name : std::string();
+  });
+  registry::RegistryDeps registry_deps{*m.facilities, *m.patients, *m.accounts,
+                                       *m.audit,      *m.mailer,   m.config.PublicUrl()};
+  registry::RegisterRegistryRoutes(router, registry_deps);
+
+  http::ServerOptions options = m.config.server;
+  if (options.static_root.empty() && std::filesystem::exists("web/dist/index.html")) {
+    options.static_root = "web/dist";
+  }
+  http::Server server(options, router);
+  auto* sessions = m.sessions.get();
+  server.hub().SetAuthenticator([sessions](const http::Request& req) -> std::optional<int64_t> {
+    auto token = req.Cookie("tsunagu_session");
+    if (!token) return std::nullopt;
+    auto s = sessions->Resolve(*token);
+    if (!s) return std::nullopt;
+    return s->principal.user_id;
+  });
+  if (auto st = server.Listen(); !st.ok()) {
+    core::LogError("server.listen_failed", {{"error", st.ToString()}});
+    return 1;
+  }
+  audit::AuditHeadSigner head_signer(*m.audit);
+  head_signer.Start();
+  core::LogInfo(
+      "server.started",
+      {{"url", m.config.PublicUrl()},
+       {"port", std::to_string(server.port())},
+       {"database", m.db->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgresql"}});
+  server.Run();
+  head_signer.Stop();
+  core::LogInfo("server.stopped");
+  return 0;
+}
+
+store::Database& Application::db() { return *impl_->db; }
+audit::AuditLog& Application::audit() { return *impl_->audit; }
+audit::AuditSigner& Application::signer() { return *impl_->signer; }
+auth::AccountService& Application::accounts() { return *impl_->accounts; }
+auth::SessionService& Application::sessions() { return *impl_->sessions; }
+auth::Totp& Application::totp() { return *impl_->totp; }
+registry::FacilityService& Application::facilities() { return *impl_->facilities; }
+registry::PatientService& Application::patients() { return *impl_->patients; }
+const AppConfig& Application::config() const { return impl_->config; }
+
+}  // namespace tsunagu::app

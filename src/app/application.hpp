@@ -1,0 +1,59 @@
+#pragma once
+// The composition root: opens the database, applies every module's
+// migrations, builds the services and wires the HTTP routes. Owns everything
+// it builds; single instance per process.
+#include <memory>
+#include <string>
+
+#include "app/app_config.hpp"
+#include "core/status.hpp"
+
+namespace tsunagu::store {
+class Database;
+}
+namespace tsunagu::auth {
+class AccountService;
+class PasswordHasher;
+class SessionService;
+class Totp;
+}  // namespace tsunagu::auth
+namespace tsunagu::audit {
+class AuditLog;
+class AuditSigner;
+}  // namespace tsunagu::audit
+namespace tsunagu::registry {
+class FacilityService;
+class PatientService;
+}  // namespace tsunagu::registry
+namespace tsunagu::mail {
+class Mailer;
+}
+
+namespace tsunagu::app {
+
+class Application {
+ public:
+  // Opens storage (creating the data dir) and applies migrations.
+  static core::Result<std::unique_ptr<Application>> Open(const AppConfig& config);
+  ~Application();
+
+  // Serves HTTP until SIGTERM/SIGINT. Returns the process exit code.
+  int Serve();
+
+  store::Database& db();
+  audit::AuditLog& audit();
+  audit::AuditSigner& signer();
+  auth::AccountService& accounts();
+  auth::SessionService& sessions();
+  auth::Totp& totp();
+  registry::FacilityService& facilities();
+  registry::PatientService& patients();
+  const AppConfig& config() const;
+
+ private:
+  Application();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tsunagu::app

@@ -1,0 +1,175 @@
+// tsunagu: the regional health and care information network server.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "app/app_config.hpp"
+#include "app/application.hpp"
+#include "app/demo.hpp"
+#include "audit/audit_log.hpp"
+#include "audit/verify_command.hpp"
+#include "auth/account_service.hpp"
+#include "core/log.hpp"
+#include "registry/facility_service.hpp"
+#include "store/database.hpp"
+
+namespace {
+
+using tsunagu::app::AppConfig;
+using tsunagu::app::Application;
+
+constexpr const char* kUsage = R"(tsunagu — regional health and care information network
+
+Usage:
+  tsunagu serve [options]          start the server
+  tsunagu demo [options]           seed the demo network into an empty database
+  tsunagu audit verify [options]   check the audit chain and its signed head
+  tsunagu admin init --login ID --name NAME --password PW --email MAIL [options]
+                                   create the secretariat and its first network admin
+  tsunagu admin reset-password --login ID [options]
+                                   print a temporary password for a user
+  tsunagu version
+
+)";
+
+int Fail(const tsunagu::core::Status& s) {
+  std::cerr << "error: " << s.message();
+  if (!s.detail().empty()) std::cerr << " (" << s.detail() << ")";
+  std::cerr << "\n";
+  return s.code() == tsunagu::core::Code::kInvalidInput ? 2 : 1;
+}
+
+// Splits off the flags a subcommand handles itself ("--login X").
+std::string TakeFlag(std::vector<std::string>& args, const std::string& name) {
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--" + name) {
+      std::string v = args[i + 1];
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+      return v;
+    }
+  }
+  return {};
+}
+
+tsunagu::core::Result<std::unique_ptr<Application>> OpenApp(const std::vector<std::string>& args) {
+  auto config = tsunagu::app::ParseConfig(args);
+  if (!config) return config.error();
+  if (!config->log_file.empty()) tsunagu::core::SetLogFile(config->log_file);
+  if (config->log_level == "debug") tsunagu::core::SetLogLevel(tsunagu::core::LogLevel::kDebug);
+  if (config->log_level == "warn") tsunagu::core::SetLogLevel(tsunagu::core::LogLevel::kWarn);
+  if (config->log_level == "error") tsunagu::core::SetLogLevel(tsunagu::core::LogLevel::kError);
+  return Application::Open(*config);
+}
+
+int AdminInit(std::vector<std::string> args) {
+  std::string login = TakeFlag(args, "login"), name = TakeFlag(args, "name"),
+              password = TakeFlag(args, "password"), email = TakeFlag(args, "email"),
+              facility_name = TakeFlag(args, "facility-name");
+  if (login.empty() || name.empty() || password.empty()) {
+    std::cerr << "admin init needs --login, --name and --password\n";
+    return 2;
+  }
+  auto app = OpenApp(args);
+  if (!app) return Fail(app.error());
+  tsunagu::registry::Facility f;
+  f.type = tsunagu::registry::FacilityType::kMunicipality;
+  f.name = facility_name.empty() ? "地域医療連携ネットワーク事務局" : facility_name;
+  f.kana = "ジムキョク";
+  auto facility = (*app)->facilities().Create(f);
+  if (!facility) return Fail(facility.error());
+  tsunagu::auth::NewUser nu;
+  nu.facility_id = facility->id;
+  nu.login_id = login;
+  nu.display_name = name;
+  nu.email = email;
+  nu.role = tsunagu::auth::Role::kNetworkAdmin;
+  nu.password = password;
+  nu.must_change_password = false;
+  auto user = (*app)->accounts().Create(nu);
+  if (!user) return Fail(user.error());
+  tsunagu::audit::AuditEvent e;
+  e.action = "admin.init";
+  e.object = "user:" + std::to_string(user->id);
+  e.outcome = "success";
+  (void)(*app)->audit().Append(e);
+  std::cout << "Created the secretariat (facility " << facility->id << ") and network admin '"
+            << login << "'. Two-factor enrolment is asked at first login.\n";
+  return 0;
+}
+
+int AdminResetPassword(std::vector<std::string> args) {
+  std::string login = TakeFlag(args, "login");
+  if (login.empty()) {
+    std::cerr << "admin reset-password needs --login\n";
+    return 2;
+  }
+  auto app = OpenApp(args);
+  if (!app) return Fail(app.error());
+  auto user = (*app)->accounts().FindByLogin(login);
+  if (!user) return Fail(user.error());
+  auto temp = (*app)->accounts().ResetPassword(user->id);
+  if (!temp) return Fail(temp.error());
+  tsunagu::audit::AuditEvent e;
+  e.action = "user.reset_password";
+  e.object = "user:" + std::to_string(user->id);
+  e.outcome = "success";
+  e.reason = "command line";
+  (void)(*app)->audit().Append(e);
+  std::cout << "Temporary password for " << login << ": " << *temp
+            << "\n(must be changed at next login)\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage << tsunagu::app::ConfigUsage();
+    return args.empty() ? 2 : 0;
+  }
+  std::string cmd = args[0];
+  args.erase(args.begin());
+  try {
+    if (cmd == "version" || cmd == "--version") {
+      std::cout << "tsunagu " << TSUNAGU_VERSION << "\n";
+      return 0;
+    }
+    if (cmd == "serve") {
+      auto app = OpenApp(args);
+      if (!app) return Fail(app.error());
+      return (*app)->Serve();
+    }
+    if (cmd == "demo") {
+      auto app = OpenApp(args);
+      if (!app) return Fail(app.error());
+      auto sheet = tsunagu::app::SeedDemo(**app);
+      if (!sheet) {
+        if (sheet.error().code() == tsunagu::core::Code::kConflict) {
+          std::cout << "The database already holds a network; nothing seeded.\n";
+          return 0;
+        }
+        return Fail(sheet.error());
+      }
+      std::cout << "Seeded the demo network.\n" << *sheet;
+      return 0;
+    }
+    if (cmd == "audit" && !args.empty() && args[0] == "verify") {
+      args.erase(args.begin());
+      auto app = OpenApp(args);
+      if (!app) return Fail(app.error());
+      return tsunagu::audit::RunAuditVerify((*app)->db(), (*app)->signer(), std::cout);
+    }
+    if (cmd == "admin" && !args.empty() && args[0] == "init") {
+      return AdminInit({args.begin() + 1, args.end()});
+    }
+    if (cmd == "admin" && !args.empty() && args[0] == "reset-password") {
+      return AdminResetPassword({args.begin() + 1, args.end()});
+    }
+  } catch (const std::exception& e) {
+    tsunagu::core::LogError("fatal", {{"error", e.what()}});
+    return 1;
+  }
+  std::cerr << "unknown command: " << cmd << "\n\n" << kUsage;
+  return 2;
+}

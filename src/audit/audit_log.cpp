@@ -1,0 +1,484 @@
+#include "audit/audit_log.hpp"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+
+#include "audit/audit_signer.hpp"
+#include "core/log.hpp"
+#include "core/text.hpp"
+
+namespace tsunagu::audit {
+
+using store::Value;
+
+namespace {
+
+constexpr int kMaxBatch = 256;          // entries per group commit
+constexpr int64_t kVerifyBatch = 1000;  // rows per read while verifying
+constexpr int kConflictRetries = 8;     // another process appended concurrently
+// PostgreSQL advisory lock key of the audit appenders ("tsunagu audit").
+constexpr int64_t kAppendLockKey = 0x7473756e61677541;
+
+constexpr const char* kEventColumns =
+    "seq, time, user_id, user_name, facility_id, occupation, action, patient_id, object, "
+    "outcome, client_address, reason, prev_hash, hash";
+
+AuditEvent EventFromRow(const store::Row& row) {
+  AuditEvent e;
+  e.seq = row.Int(0);
+  e.time = row.Int(1);
+  e.user_id = row.Int(2);
+  e.user_name = row.Text(3);
+  e.facility_id = row.Int(4);
+  e.occupation = row.Text(5);
+  e.action = row.Text(6);
+  e.patient_id = row.Text(7);
+  e.object = row.Text(8);
+  e.outcome = row.Text(9);
+  e.client_address = row.Text(10);
+  e.reason = row.Text(11);
+  e.prev_hash = row.Text(12);
+  e.hash = row.Text(13);
+  return e;
+}
+
+void AppendField(std::string& out, std::string_view value) {
+  out += std::to_string(value.size());
+  out += ':';
+  out += value;
+  out += '\n';
+}
+
+std::string Sha256Hex(std::string_view a, std::string_view b) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int size = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+            EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
+            EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
+            EVP_DigestFinal_ex(ctx, digest.data(), &size) == 1;
+  EVP_MD_CTX_free(ctx);
+  if (!ok) throw std::runtime_error("SHA-256 unavailable");  // broken OpenSSL: truly exceptional
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(static_cast<size_t>(size) * 2);
+  for (unsigned int i = 0; i < size; ++i) {
+    out += kHex[digest[i] >> 4];
+    out += kHex[digest[i] & 0xf];
+  }
+  return out;
+}
+
+std::string HeadMessage(int64_t seq, std::string_view hash) {
+  return std::to_string(seq) + "|" + std::string(hash);
+}
+
+size_t Utf8Length(std::string_view s) {
+  return static_cast<size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+}
+
+VerifyReport Bad(int64_t checked, int64_t seq, std::string problem) {
+  VerifyReport r;
+  r.ok = false;
+  r.checked = checked;
+  r.first_bad_seq = seq;
+  r.problem = std::move(problem);
+  return r;
+}
+
+// Walks entries with seq > after_seq in order, checking that seqs are
+// contiguous, that each prev_hash links to the previous hash and that each
+// hash matches the entry. `on_entry` sees every good entry (seq, hash).
+template <typename OnEntry>
+VerifyReport WalkChain(store::Database& db, int64_t after_seq, std::string prev_hash,
+                       OnEntry on_entry) {
+  VerifyReport report;
+  int64_t expected = after_seq + 1;
+  const std::string sql = std::string("SELECT ") + kEventColumns +
+                          " FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?";
+  while (true) {
+    auto rows = db.Query(sql, {Value{expected - 1}, Value{kVerifyBatch}});
+    if (!rows) {
+      core::LogError("audit.verify_storage", {{"detail", rows.error().detail()}});
+      VerifyReport r = Bad(report.checked, expected, "storage error while reading the audit log");
+      r.first_bad_seq.reset();
+      return r;
+    }
+    for (const auto& row : rows->rows) {
+      AuditEvent e = EventFromRow(row);
+      if (e.seq != expected) {
+        return Bad(report.checked, expected,
+                   "entry " + std::to_string(expected) + " is missing (the next entry is " +
+                       std::to_string(e.seq) + "): entries were deleted");
+      }
+      if (e.prev_hash != prev_hash) {
+        return Bad(report.checked, e.seq,
+                   "entry " + std::to_string(e.seq) +
+                       " does not link to the previous entry (prev_hash differs)");
+      }
+      if (AuditLog::ComputeHash(e.prev_hash, e) != e.hash) {
+        return Bad(report.checked, e.seq,
+                   "entry " + std::to_string(e.seq) +
+                       " was modified (its content does not match its hash)");
+      }
+      ++report.checked;
+      on_entry(e.seq, e.hash);
+      prev_hash = e.hash;
+      ++expected;
+    }
+    if (static_cast<int64_t>(rows->size()) < kVerifyBatch) break;
+  }
+  return report;
+}
+
+}  // namespace
+
+struct AuditLog::PendingAppend {
+  AuditEvent event;
+  core::Status status;
+  bool done = false;
+};
+
+AuditLog::AuditLog(store::Database& db, const core::Clock& clock, AuditSigner& signer)
+    : db_(db), clock_(clock), signer_(signer) {}
+
+store::MigrationSet AuditLog::Migrations() {
+  return {"audit",
+          {
+              // seq is assigned by Append (contiguous from 1), not by the database:
+              // a gap must mean a deletion.
+              "CREATE TABLE audit_events (\n"
+              "  seq BIGINT PRIMARY KEY,\n"
+              "  time BIGINT NOT NULL,\n"
+              "  user_id BIGINT NOT NULL,\n"
+              "  user_name TEXT NOT NULL,\n"
+              "  facility_id BIGINT NOT NULL,\n"
+              "  occupation TEXT NOT NULL,\n"
+              "  action TEXT NOT NULL,\n"
+              "  patient_id TEXT NOT NULL,\n"
+              "  object TEXT NOT NULL,\n"
+              "  outcome TEXT NOT NULL,\n"
+              "  client_address TEXT NOT NULL,\n"
+              "  reason TEXT NOT NULL,\n"
+              "  prev_hash TEXT NOT NULL,\n"
+              "  hash TEXT NOT NULL\n"
+              ");\n"
+              "CREATE INDEX audit_events_time ON audit_events (time);\n"
+              "CREATE INDEX audit_events_user ON audit_events (user_id, seq);\n"
+              "CREATE INDEX audit_events_patient ON audit_events (patient_id, seq);\n"
+              "CREATE INDEX audit_events_facility ON audit_events (facility_id, seq);\n"
+              "CREATE INDEX audit_events_action ON audit_events (action, seq);\n"
+              "CREATE TABLE audit_heads (\n"
+              "  id {{ID}},\n"
+              "  seq BIGINT NOT NULL,\n"
+              "  hash TEXT NOT NULL,\n"
+              "  signed_at BIGINT NOT NULL,\n"
+              "  signature TEXT NOT NULL\n"
+              ");\n"
+              "CREATE INDEX audit_heads_seq ON audit_heads (seq, id);",
+          }};
+}
+
+std::string AuditLog::ComputeHash(std::string_view prev_hash, const AuditEvent& e) {
+  std::string canonical = "tsunagu.audit.v1\n";
+  canonical.reserve(256);
+  AppendField(canonical, std::to_string(e.seq));
+  AppendField(canonical, std::to_string(e.time));
+  AppendField(canonical, std::to_string(e.user_id));
+  AppendField(canonical, e.user_name);
+  AppendField(canonical, std::to_string(e.facility_id));
+  AppendField(canonical, e.occupation);
+  AppendField(canonical, e.action);
+  AppendField(canonical, e.patient_id);
+  AppendField(canonical, e.object);
+  AppendField(canonical, e.outcome);
+  AppendField(canonical, e.client_address);
+  AppendField(canonical, e.reason);
+  return Sha256Hex(prev_hash, canonical);
+}
+
+core::Result<AuditEvent> AuditLog::Append(AuditEvent event) {
+  if (event.action.empty()) return core::InvalidInput("audit event without an action");
+  for (const std::string* field :
+       {&event.user_name, &event.occupation, &event.action, &event.patient_id, &event.object,
+        &event.outcome, &event.client_address, &event.reason}) {
+    if (!core::IsValidUtf8(*field)) return core::InvalidInput("audit event text is not UTF-8");
+  }
+  PendingAppend self{std::move(event), {}, false};
+  std::unique_lock lock(mu_);
+  queue_.push_back(&self);
+  while (!self.done) {
+    if (writing_) {
+      cv_.wait(lock);
+      continue;
+    }
+    // Become the writer for everything queued so far (self included).
+    writing_ = true;
+    std::vector<PendingAppend*> batch;
+    while (!queue_.empty() && static_cast<int>(batch.size()) < kMaxBatch) {
+      batch.push_back(queue_.front());
+      queue_.pop_front();
+    }
+    lock.unlock();
+    core::Status status = WriteBatch(batch);
+    lock.lock();
+    for (PendingAppend* p : batch) {
+      p->status = status;
+      p->done = true;
+    }
+    writing_ = false;
+    cv_.notify_all();
+  }
+  lock.unlock();
+  if (!self.status.ok()) return self.status;
+  return std::move(self.event);
+}
+
+core::Status AuditLog::WriteBatch(const std::vector<PendingAppend*>& batch) {
+  const std::string insert = std::string("INSERT INTO audit_events (") + kEventColumns +
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  core::Status last_error;
+  for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
+    auto tx = db_.Begin(store::Database::Mode::kWrite);
+    if (!tx) return core::Internal("could not write the audit log", tx.error().detail());
+    if (db_.dialect() == store::Dialect::kPostgres) {
+      // Serialise appenders of all server processes sharing the database
+      // (SQLite's BEGIN IMMEDIATE already does); released at commit.
+      auto locked = (*tx)->Query("SELECT pg_advisory_xact_lock(?)", {Value{kAppendLockKey}});
+      if (!locked) return core::Internal("could not write the audit log", locked.error().detail());
+    }
+    auto head = (*tx)->Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
+    if (!head) return core::Internal("could not write the audit log", head.error().detail());
+    int64_t seq = head->empty() ? 0 : head->rows[0].Int(0);
+    std::string prev = head->empty() ? std::string(kGenesisHash) : head->rows[0].Text(1);
+    const int64_t now = clock_.NowMillis();
+    core::Status status;
+    for (PendingAppend* p : batch) {
+      AuditEvent& e = p->event;
+      e.seq = ++seq;
+      e.time = now;
+      e.prev_hash = prev;
+      e.hash = ComputeHash(prev, e);
+      auto inserted = (*tx)->Execute(
+          insert, {Value{e.seq}, Value{e.time}, Value{e.user_id}, Value{e.user_name},
+                   Value{e.facility_id}, Value{e.occupation}, Value{e.action}, Value{e.patient_id},
+                   Value{e.object}, Value{e.outcome}, Value{e.client_address}, Value{e.reason},
+                   Value{e.prev_hash}, Value{e.hash}});
+      if (!inserted) {
+        status = inserted.error();
+        break;
+      }
+      prev = e.hash;
+    }
+    if (status.ok()) status = (*tx)->Commit();
+    if (status.ok()) return status;
+    last_error = status;
+    // Conflict: another process appended the same seq first; re-read the head.
+    if (status.code() != core::Code::kConflict) break;
+  }
+  core::LogError("audit.append_failed", {{"detail", last_error.detail()}});
+  return core::Internal("could not write the audit log", last_error.detail());
+}
+
+core::Result<AuditPage> AuditLog::Find(const AuditQuery& query) const {
+  if (query.limit < 1 || query.limit > kMaxLimit) {
+    return core::InvalidInput("limit must be between 1 and " + std::to_string(kMaxLimit));
+  }
+  if (query.offset < 0) return core::InvalidInput("offset must not be negative");
+  std::string where;
+  std::vector<Value> params;
+  auto add = [&](const char* condition) {
+    where += where.empty() ? " WHERE " : " AND ";
+    where += condition;
+  };
+  if (query.user_id) {
+    add("user_id = ?");
+    params.emplace_back(*query.user_id);
+  }
+  if (query.facility_id) {
+    add("facility_id = ?");
+    params.emplace_back(*query.facility_id);
+  }
+  if (query.patient_id) {
+    add("patient_id = ?");
+    params.emplace_back(*query.patient_id);
+  }
+  if (query.action && !query.action->empty()) {
+    // Case-sensitive prefix match on both backends (LIKE is not).
+    add("substr(action, 1, CAST(? AS INTEGER)) = ?");
+    params.emplace_back(static_cast<int64_t>(Utf8Length(*query.action)));
+    params.emplace_back(*query.action);
+  }
+  if (query.from) {
+    add("time >= ?");
+    params.emplace_back(*query.from);
+  }
+  if (query.to) {
+    add("time <= ?");
+    params.emplace_back(*query.to);
+  }
+  auto tx = db_.Begin(store::Database::Mode::kRead);
+  if (!tx) return core::Internal("could not read the audit log", tx.error().detail());
+  auto count = (*tx)->Query("SELECT COUNT(*) FROM audit_events" + where, params);
+  if (!count) return core::Internal("could not read the audit log", count.error().detail());
+  AuditPage page;
+  page.total = count->empty() ? 0 : count->rows[0].Int(0);
+  if (page.total > query.offset) {
+    params.emplace_back(static_cast<int64_t>(query.limit));
+    params.emplace_back(static_cast<int64_t>(query.offset));
+    auto rows = (*tx)->Query(std::string("SELECT ") + kEventColumns + " FROM audit_events" + where +
+                                 " ORDER BY seq DESC LIMIT ? OFFSET ?",
+                             params);
+    if (!rows) return core::Internal("could not read the audit log", rows.error().detail());
+    page.items.reserve(rows->size());
+    for (const auto& row : rows->rows) page.items.push_back(EventFromRow(row));
+  }
+  return page;
+}
+
+std::vector<AuditEvent> AuditLog::Search(const AuditQuery& query, int64_t* total) const {
+  AuditQuery q = query;
+  q.limit = std::clamp(q.limit, 1, kMaxLimit);
+  q.offset = std::max(q.offset, 0);
+  auto page = Find(q);
+  if (!page) {
+    core::LogError("audit.search_failed", {{"detail", page.error().detail()}});
+    if (total != nullptr) *total = 0;
+    return {};
+  }
+  if (total != nullptr) *total = page->total;
+  return std::move(page->items);
+}
+
+core::Result<std::optional<SignedHead>> AuditLog::LatestSignedHead() const {
+  auto rows = db_.Query(
+      "SELECT seq, hash, signed_at, signature FROM audit_heads ORDER BY seq DESC, id DESC LIMIT 1");
+  if (!rows) return core::Internal("could not read the audit log", rows.error().detail());
+  if (rows->empty()) return std::optional<SignedHead>();
+  const auto& r = rows->rows[0];
+  return std::optional<SignedHead>(SignedHead{r.Int(0), r.Text(1), r.Int(2), r.Text(3)});
+}
+
+core::Result<std::optional<SignedHead>> AuditLog::LatestHeadWithValidSignature() const {
+  constexpr int64_t kPage = 100;
+  for (int64_t offset = 0;; offset += kPage) {
+    auto rows = db_.Query(
+        "SELECT seq, hash, signed_at, signature FROM audit_heads ORDER BY seq DESC, id DESC "
+        "LIMIT ? OFFSET ?",
+        {Value{kPage}, Value{offset}});
+    if (!rows) return core::Internal("could not read the audit log", rows.error().detail());
+    for (const auto& r : rows->rows) {
+      SignedHead head{r.Int(0), r.Text(1), r.Int(2), r.Text(3)};
+      if (signer_.Verify(HeadMessage(head.seq, head.hash), head.signature)) {
+        return std::optional<SignedHead>(std::move(head));
+      }
+    }
+    if (static_cast<int64_t>(rows->size()) < kPage) return std::optional<SignedHead>();
+  }
+}
+
+core::Status AuditLog::SignHead() {
+  std::lock_guard guard(sign_mu_);
+  auto head = db_.Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
+  if (!head) return core::Internal("could not sign the audit log", head.error().detail());
+  if (head->empty()) return core::Status::Ok();
+  const int64_t seq = head->rows[0].Int(0);
+  const std::string hash = head->rows[0].Text(1);
+
+  TSUNAGU_ASSIGN_OR_RETURN(std::optional<SignedHead> previous, LatestSignedHead());
+  if (previous && previous->seq == seq && previous->hash == hash &&
+      signer_.Verify(HeadMessage(seq, hash), previous->signature)) {
+    return core::Status::Ok();  // already signed
+  }
+  // Start from the newest head that carries our valid signature: a head row
+  // with a bad signature proves nothing about the entries before it.
+  TSUNAGU_ASSIGN_OR_RETURN(std::optional<SignedHead> trusted, LatestHeadWithValidSignature());
+  if (previous && (!trusted || trusted->seq != previous->seq || trusted->hash != previous->hash)) {
+    // Expected once after the key was replaced; otherwise a forged head.
+    core::LogWarn("audit.head_signature_invalid", {{"seq", std::to_string(previous->seq)}});
+  }
+  int64_t after_seq = 0;
+  std::string prev_hash(kGenesisHash);
+  if (trusted) {
+    auto at = db_.Query("SELECT " + std::string(kEventColumns) + " FROM audit_events WHERE seq = ?",
+                        {Value{trusted->seq}});
+    if (!at) return core::Internal("could not sign the audit log", at.error().detail());
+    if (at->empty() || at->rows[0].Text(13) != trusted->hash ||
+        ComputeHash(at->rows[0].Text(12), EventFromRow(at->rows[0])) != trusted->hash) {
+      core::LogError("audit.head_not_signed",
+                     {{"seq", std::to_string(trusted->seq)},
+                      {"detail", "the entry of the last signed head is missing or altered"}});
+      return core::Internal("the audit chain is broken; head not signed");
+    }
+    after_seq = trusted->seq;
+    prev_hash = trusted->hash;
+  }
+  // Check only what is new since the last signature, up to the head read above.
+  std::string walked_hash = prev_hash;
+  int64_t walked_seq = after_seq;
+  VerifyReport report = WalkChain(db_, after_seq, prev_hash, [&](int64_t s, const std::string& h) {
+    if (s <= seq) {
+      walked_seq = s;
+      walked_hash = h;
+    }
+  });
+  if (!report.ok || walked_seq < seq || walked_hash != hash) {
+    core::LogError("audit.head_not_signed",
+                   {{"seq", std::to_string(report.first_bad_seq.value_or(seq))},
+                    {"detail", report.ok ? "head moved while signing" : report.problem}});
+    return core::Internal("the audit chain is broken; head not signed");
+  }
+  const int64_t now = clock_.NowMillis();
+  const std::string signature = signer_.Sign(HeadMessage(seq, hash));
+  auto inserted =
+      db_.Execute("INSERT INTO audit_heads (seq, hash, signed_at, signature) VALUES (?, ?, ?, ?)",
+                  {Value{seq}, Value{hash}, Value{now}, Value{signature}});
+  if (!inserted) return core::Internal("could not sign the audit log", inserted.error().detail());
+  // Logged so that a copy of every signed head exists outside the database.
+  core::LogInfo("audit.head_signed", {{"seq", std::to_string(seq)}, {"hash", hash}});
+  return core::Status::Ok();
+}
+
+VerifyReport AuditLog::Verify() const {
+  auto head = LatestSignedHead();
+  if (!head) {
+    VerifyReport r;
+    r.ok = false;
+    r.problem = "storage error while reading the signed heads";
+    core::LogError("audit.verify_storage", {{"detail", head.error().detail()}});
+    return r;
+  }
+  std::optional<std::string> hash_at_head;
+  int64_t last_seq = 0;
+  VerifyReport report =
+      WalkChain(db_, 0, std::string(kGenesisHash), [&](int64_t seq, const std::string& hash) {
+        last_seq = seq;
+        if (*head && seq == (*head)->seq) hash_at_head = hash;
+      });
+  if (!report.ok || !*head) return report;
+
+  const SignedHead& signed_head = **head;
+  if (!signer_.Verify(HeadMessage(signed_head.seq, signed_head.hash), signed_head.signature)) {
+    return Bad(report.checked, signed_head.seq,
+               "the signature of the head signed at entry " + std::to_string(signed_head.seq) +
+                   " does not verify (forged head or different key)");
+  }
+  if (signed_head.seq > last_seq) {
+    return Bad(report.checked, last_seq + 1,
+               "truncated: entry " + std::to_string(signed_head.seq) + " was signed at " +
+                   core::FormatIsoUtc(signed_head.signed_at) + " but the log ends at entry " +
+                   std::to_string(last_seq));
+  }
+  if (!hash_at_head || *hash_at_head != signed_head.hash) {
+    return Bad(report.checked, signed_head.seq,
+               "entry " + std::to_string(signed_head.seq) +
+                   " differs from the signed head: the chain was rewritten");
+  }
+  return report;
+}
+
+}  // namespace tsunagu::audit

@@ -1,0 +1,141 @@
+#pragma once
+// The hash-chained audit log. Every read or write of patient data and every
+// admin action is appended here. Each entry's hash = SHA-256(previous hash ||
+// canonical entry); the chain head is signed with Ed25519 (at least hourly,
+// and on demand) so truncation is detected too. Owns the "audit_events" and
+// "audit_heads" tables. Thread-safe: appends are serialised.
+//
+// The hash of entry n is the lower-case hex SHA-256 of
+//   prev_hash (64 hex digits; 64 '0' for entry 1) ||
+//   "tsunagu.audit.v1\n" || for each field in the order seq, time, user_id,
+//   user_name, facility_id, occupation, action, patient_id, object, outcome,
+//   client_address, reason: <byte length in decimal> ":" <bytes> "\n"
+// (integers as decimal text), so no two different entries serialise alike.
+// docs/audit.md describes the chain and its verification for operators.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/status.hpp"
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+
+namespace tsunagu::audit {
+
+struct AuditEvent {
+  int64_t seq = 0;      // assigned on append
+  int64_t time = 0;     // ms UTC, assigned on append from the clock
+  int64_t user_id = 0;  // 0 = anonymous / system
+  std::string user_name;
+  int64_t facility_id = 0;
+  std::string occupation;
+  std::string action;      // "patient.read", "user.create", "auth.login", ...
+  std::string patient_id;  // regional patient id or ""
+  std::string object;      // e.g. "user:12", "facility:3"
+  std::string outcome;     // "success", "denied", "failure"
+  std::string client_address;
+  std::string reason;  // free text (no medical details)
+  // Chain links, assigned on append (lower-case hex SHA-256).
+  std::string prev_hash;
+  std::string hash;
+};
+
+struct AuditQuery {
+  std::optional<int64_t> user_id, facility_id, from, to;  // from/to: ms UTC
+  std::optional<std::string> patient_id, action;          // action: prefix match
+  int limit = 50;
+  int offset = 0;
+};
+
+struct VerifyReport {
+  bool ok = true;
+  int64_t checked = 0;
+  std::optional<int64_t> first_bad_seq;  // first entry whose hash does not match
+  std::string problem;                   // human-readable (no patient data)
+};
+
+// A signature over "seq|hash" of the chain head at the time of signing.
+struct SignedHead {
+  int64_t seq = 0;
+  std::string hash;
+  int64_t signed_at = 0;  // ms UTC
+  std::string signature;  // Ed25519, hex
+};
+
+struct AuditPage {
+  std::vector<AuditEvent> items;  // newest first
+  int64_t total = 0;              // matching entries ignoring limit/offset
+};
+
+class AuditSigner;  // Ed25519 key holder (audit/audit_signer.hpp)
+
+// Ownership: borrows the database, clock and signer; they must outlive it.
+class AuditLog {
+ public:
+  static constexpr int kMaxLimit = 200;
+  // prev_hash of entry 1.
+  static constexpr std::string_view kGenesisHash =
+      "0000000000000000000000000000000000000000000000000000000000000000";
+
+  AuditLog(store::Database& db, const core::Clock& clock, AuditSigner& signer);
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+  static store::MigrationSet Migrations();
+
+  // Appends (durably: returns after the commit) and returns the stored event
+  // with seq, time and hashes filled in; the caller's seq/time/hash values are
+  // ignored. Concurrent callers are group-committed: one transaction may hold
+  // several entries, in the order the calls arrived. Errors: InvalidInput when
+  // action is empty or a field is not valid UTF-8; Internal on storage failure
+  // (nothing is appended then).
+  core::Result<AuditEvent> Append(AuditEvent event);
+
+  // Entries matching `query`, newest first. Errors: InvalidInput when limit is
+  // outside 1..kMaxLimit or offset < 0; Internal on storage failure.
+  core::Result<AuditPage> Find(const AuditQuery& query) const;
+  // Lenient form of Find: limit/offset are clamped, storage errors are logged
+  // and give an empty answer.
+  std::vector<AuditEvent> Search(const AuditQuery& query, int64_t* total = nullptr) const;
+
+  // Signs the current head (seq, hash) and stores the signature. Before
+  // signing it re-checks the entries appended since the newest head carrying
+  // a valid signature of this key (all entries if there is none), so a
+  // tampered chain is never signed (Internal then, and nothing stored).
+  // An empty log, or a head that is already signed, is a no-op.
+  core::Status SignHead();
+  // The most recent signed head, if any (Internal on storage failure).
+  core::Result<std::optional<SignedHead>> LatestSignedHead() const;
+
+  // Recomputes the whole chain in seq order (in batches, constant memory) and
+  // checks the latest signed head: its signature must verify and the entry at
+  // its seq must still exist with the same hash. Reports the first problem.
+  VerifyReport Verify() const;
+
+  // The hash of `event` chained after `prev_hash` (see the file comment).
+  static std::string ComputeHash(std::string_view prev_hash, const AuditEvent& event);
+
+  const AuditSigner& signer() const { return signer_; }
+
+ private:
+  struct PendingAppend;
+  core::Status WriteBatch(const std::vector<PendingAppend*>& batch);
+  core::Result<std::optional<SignedHead>> LatestHeadWithValidSignature() const;
+
+  store::Database& db_;
+  const core::Clock& clock_;
+  AuditSigner& signer_;
+
+  std::mutex mu_;  // guards queue_ and writing_
+  std::condition_variable cv_;
+  std::deque<PendingAppend*> queue_;
+  bool writing_ = false;
+  std::mutex sign_mu_;  // one SignHead at a time
+};
+
+}  // namespace tsunagu::audit

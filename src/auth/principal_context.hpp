@@ -1,0 +1,25 @@
+#pragma once
+// Access to the authenticated Principal that the session middleware stores in
+// Request::context["principal"]. Header-only so that route files of any module
+// can read it without linking the auth library.
+#include <any>
+
+#include "auth/types.hpp"
+#include "http/message.hpp"
+
+namespace tsunagu::auth {
+
+inline constexpr const char* kPrincipalKey = "principal";
+
+// nullptr when the request is not authenticated.
+inline const Principal* CurrentPrincipal(const http::Request& request) {
+  auto it = request.context.find(kPrincipalKey);
+  if (it == request.context.end()) return nullptr;
+  return std::any_cast<Principal>(&it->second);
+}
+
+inline void SetPrincipal(http::Request& request, Principal principal) {
+  request.context[kPrincipalKey] = std::move(principal);
+}
+
+}  // namespace tsunagu::auth

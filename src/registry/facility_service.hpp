@@ -1,0 +1,79 @@
+#pragma once
+// Facilities, secondary medical areas, participation applications and the
+// invitations that turn an approved application into a facility admin.
+// Owns the tables areas, facilities, facility_applications, invitations.
+// Thread-safe (stateless over the Database).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/status.hpp"
+#include "registry/types.hpp"
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+
+namespace tsunagu::auth {
+class AccountService;
+struct User;
+}  // namespace tsunagu::auth
+
+namespace tsunagu::registry {
+
+struct NewApplication {
+  Facility facility;
+  std::string applicant_name;
+  std::string applicant_email;
+  std::string applicant_phone;
+};
+
+struct Approval {
+  Facility facility;
+  std::string invitation_token;  // secret, only its hash is stored
+};
+
+class FacilityService {
+ public:
+  FacilityService(store::Database& db, const core::Clock& clock);
+  static store::MigrationSet Migrations();
+
+  // Areas (二次医療圏).
+  std::vector<Area> ListAreas() const;
+  core::Status PutArea(const Area& area);
+
+  // InvalidInput for missing/invalid fields (type, name, kana, code rules,
+  // unknown area), Conflict for a duplicate institution code.
+  core::Result<Facility> Create(const Facility& facility);
+  core::Result<Facility> Get(int64_t id) const;
+  std::vector<Facility> List(const FacilityFilter& filter) const;
+  core::Result<Facility> Update(int64_t id, const FacilityPatch& patch);
+  bool RequiresMfa(int64_t facility_id) const;
+  std::string NameOf(int64_t facility_id) const;
+
+  // Public participation application (no login).
+  core::Result<Application> Apply(const NewApplication& application);
+  std::vector<Application> ListApplications(const std::string& status) const;
+  core::Result<Application> GetApplication(int64_t id) const;
+  // Creates the facility and an invitation for the applicant (valid 7 days).
+  // Conflict when the application was already decided.
+  core::Result<Approval> Approve(int64_t application_id, int64_t decided_by);
+  core::Result<Application> Reject(int64_t application_id, int64_t decided_by,
+                                   const std::string& reason);
+
+  // Invitations: NotFound for an unknown, used or expired token.
+  core::Result<Invitation> GetInvitation(const std::string& token) const;
+  // Issues a facility-admin invitation for an existing facility.
+  core::Result<std::string> Invite(int64_t facility_id, const std::string& email);
+  // Marks the invitation used by user_id; Conflict when already used.
+  core::Status ConsumeInvitation(const std::string& token, int64_t user_id);
+
+ private:
+  core::Status Validate(const Facility& f) const;
+  core::Result<int64_t> Insert(store::Executor& ex, const Facility& facility);
+  core::Result<std::string> InsertInvitation(store::Executor& ex, int64_t facility_id,
+                                             const std::string& email);
+  store::Database& db_;
+  const core::Clock& clock_;
+};
+
+}  // namespace tsunagu::registry

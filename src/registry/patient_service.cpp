@@ -1,0 +1,275 @@
+#include "registry/patient_service.hpp"
+
+#include "core/text.hpp"
+#include "registry/facility_service.hpp"
+#include "registry/identifiers.hpp"
+
+namespace tsunagu::registry {
+namespace {
+
+using store::Value;
+constexpr const char* kPatientColumns =
+    "p.id, p.regional_id, p.name, p.kana, p.birth_date, p.sex, p.postcode, p.address, p.phone, "
+    "p.created_at";
+
+Patient PatientFromRow(const store::Row& r) {
+  Patient p;
+  p.id = r.Int(0);
+  p.regional_id = r.Text(1);
+  p.name = r.Text(2);
+  p.kana = r.Text(3);
+  p.birth_date = r.Text(4);
+  p.sex = ParseSex(r.Text(5)).value_or(Sex::kUnknown);
+  p.postcode = r.Text(6);
+  p.address = r.Text(7);
+  p.phone = r.Text(8);
+  p.created_at = r.Int(9);
+  return p;
+}
+
+std::string LikeContains(const std::string& folded) {
+  std::string pattern = "%";
+  for (char c : folded) {
+    if (c == '%' || c == '_' || c == '!') pattern += '!';
+    pattern += c;
+  }
+  return pattern + "%";
+}
+
+std::string SearchKey(const std::string& name, const std::string& kana) {
+  return core::FoldKana(name) + "\n" + core::FoldKana(kana);
+}
+
+// Demographic checks shared by registration and update.
+core::Status ValidateDemographics(const Patient& p) {
+  if (p.name.empty()) return core::InvalidInput("name is required");
+  if (p.kana.empty()) return core::InvalidInput("kana is required");
+  if (p.name.size() > 200 || p.kana.size() > 200 || p.address.size() > 400 || p.phone.size() > 40) {
+    return core::InvalidInput("a field is too long");
+  }
+  if (!core::IsKatakanaOrSpace(core::FoldKana(p.kana))) {
+    return core::InvalidInput("kana must be written in kana");
+  }
+  if (!IsValidDate(p.birth_date))
+    return core::InvalidInput("birth_date must be a date (YYYY-MM-DD)");
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+PatientService::PatientService(store::Database& db, const core::Clock& clock,
+                               const FacilityService& facilities)
+    : db_(db), clock_(clock), facilities_(facilities) {}
+
+store::MigrationSet PatientService::Migrations() {
+  return {"registry.patients", {R"sql(
+CREATE TABLE patients (
+  id {{ID}},
+  regional_id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  kana TEXT NOT NULL,
+  search_key TEXT NOT NULL,
+  kana_folded TEXT NOT NULL,
+  birth_date TEXT NOT NULL,
+  sex TEXT NOT NULL,
+  postcode TEXT NOT NULL DEFAULT '',
+  address TEXT NOT NULL DEFAULT '',
+  phone TEXT NOT NULL DEFAULT '',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX patients_kana ON patients (kana_folded);
+CREATE INDEX patients_birth ON patients (birth_date);
+CREATE TABLE patient_links (
+  patient_id BIGINT NOT NULL REFERENCES patients (id),
+  facility_id BIGINT NOT NULL,
+  local_id TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (facility_id, local_id)
+);
+CREATE INDEX patient_links_patient ON patient_links (patient_id);
+)sql"}};
+}
+
+std::vector<PatientLink> PatientService::LinksOf(int64_t patient_id) const {
+  std::vector<PatientLink> out;
+  auto rs = db_.Query(
+      "SELECT facility_id, local_id FROM patient_links WHERE patient_id = ? "
+      "ORDER BY created_at, facility_id",
+      {patient_id});
+  if (!rs) return out;
+  for (const auto& r : rs->rows) {
+    out.push_back({r.Int(0), facilities_.NameOf(r.Int(0)), r.Text(1)});
+  }
+  return out;
+}
+
+core::Result<Patient> PatientService::Register(const NewPatient& in, const Viewer& viewer) {
+  if (viewer.facility_id == 0) return core::Forbidden("no facility to register the patient at");
+  Patient p;
+  p.name = core::Trim(in.name);
+  p.kana = core::Trim(in.kana);
+  p.birth_date = in.birth_date;
+  p.sex = in.sex;
+  p.postcode = in.postcode.empty() ? "" : core::NormalizePostcode(in.postcode);
+  if (!in.postcode.empty() && p.postcode.empty()) {
+    return core::InvalidInput("postcode must have 7 digits");
+  }
+  p.address = core::Trim(in.address);
+  p.phone = core::NormalizePhone(in.phone);
+  TSUNAGU_RETURN_IF_ERROR(ValidateDemographics(p));
+  std::string local_id = core::Trim(in.local_id);
+  if (local_id.size() > 64) return core::InvalidInput("local_id is too long");
+
+  int64_t now = clock_.NowMillis();
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    p.regional_id = NewRegionalId();
+    TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
+    auto rs = tx->Query(
+        "INSERT INTO patients (regional_id, name, kana, search_key, kana_folded, birth_date, sex, "
+        "postcode, address, phone, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        {p.regional_id, p.name, p.kana, SearchKey(p.name, p.kana), core::FoldKana(p.kana),
+         p.birth_date, std::string(ToString(p.sex)), p.postcode, p.address, p.phone, now, now});
+    if (!rs) {
+      if (rs.error().code() == core::Code::kConflict) continue;  // regional id collision
+      return rs.error();
+    }
+    p.id = rs->rows.at(0).Int(0);
+    auto link = tx->Execute(
+        "INSERT INTO patient_links (patient_id, facility_id, local_id, created_at) "
+        "VALUES (?, ?, ?, ?)",
+        {p.id, viewer.facility_id, local_id.empty() ? p.regional_id : local_id, now});
+    if (!link) {
+      if (link.error().code() == core::Code::kConflict) {
+        return core::Conflict("this local patient ID is already registered at your facility");
+      }
+      return link.error();
+    }
+    TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+    p.created_at = now;
+    p.links = LinksOf(p.id);
+    return p;
+  }
+  return core::Internal("could not allocate a regional patient ID");
+}
+
+core::Result<Patient> PatientService::Get(const std::string& regional_id,
+                                          const Viewer& viewer) const {
+  if (!IsValidRegionalId(regional_id)) return core::NotFound("patient not found");
+  std::string sql =
+      std::string("SELECT ") + kPatientColumns + " FROM patients p WHERE p.regional_id = ?";
+  std::vector<Value> params{regional_id};
+  if (!viewer.network_admin) {
+    sql +=
+        " AND EXISTS (SELECT 1 FROM patient_links l WHERE l.patient_id = p.id AND "
+        "l.facility_id = ?)";
+    params.emplace_back(viewer.facility_id);
+  }
+  auto rs = db_.Query(sql, params);
+  if (!rs) return rs.error();
+  if (rs->empty()) return core::NotFound("patient not found");
+  Patient p = PatientFromRow(rs->rows[0]);
+  p.links = LinksOf(p.id);
+  return p;
+}
+
+std::vector<Patient> PatientService::Search(const PatientQuery& q, const Viewer& viewer,
+                                            int64_t* total) const {
+  std::string where = " FROM patients p WHERE 1 = 1";
+  std::vector<Value> params;
+  if (!viewer.network_admin) {
+    where +=
+        " AND EXISTS (SELECT 1 FROM patient_links l WHERE l.patient_id = p.id AND "
+        "l.facility_id = ?)";
+    params.emplace_back(viewer.facility_id);
+  }
+  std::string folded = core::FoldKana(q.q);
+  if (!folded.empty()) {
+    where += " AND p.search_key LIKE ? ESCAPE '!'";
+    params.emplace_back(LikeContains(folded));
+  }
+  if (!q.birth_date.empty()) {
+    where += " AND p.birth_date = ?";
+    params.emplace_back(q.birth_date);
+  }
+  if (!q.regional_id.empty()) {
+    where += " AND p.regional_id = ?";
+    params.emplace_back(q.regional_id);
+  }
+  if (!q.local_id.empty()) {
+    where +=
+        " AND EXISTS (SELECT 1 FROM patient_links l2 WHERE l2.patient_id = p.id AND "
+        "l2.local_id = ?";
+    params.emplace_back(core::Trim(q.local_id));
+    if (!viewer.network_admin) {
+      where += " AND l2.facility_id = ?";
+      params.emplace_back(viewer.facility_id);
+    }
+    where += ")";
+  }
+  if (total) {
+    auto count = db_.Query("SELECT COUNT(*)" + where, params);
+    *total = count && !count->empty() ? count->rows[0].Int(0) : 0;
+  }
+  int limit = q.limit > 0 && q.limit <= 200 ? q.limit : 50;
+  int offset = q.offset > 0 ? q.offset : 0;
+  params.emplace_back(int64_t{limit});
+  params.emplace_back(int64_t{offset});
+  std::vector<Patient> out;
+  auto rs = db_.Query(std::string("SELECT ") + kPatientColumns + where +
+                          " ORDER BY p.kana_folded, p.birth_date, p.id LIMIT ? OFFSET ?",
+                      params);
+  if (!rs) return out;
+  for (const auto& r : rs->rows) {
+    out.push_back(PatientFromRow(r));
+    out.back().links = LinksOf(out.back().id);
+  }
+  return out;
+}
+
+core::Result<Patient> PatientService::Update(const std::string& regional_id,
+                                             const PatientPatch& patch, const Viewer& viewer) {
+  TSUNAGU_ASSIGN_OR_RETURN(Patient p, Get(regional_id, viewer));
+  if (patch.name) p.name = core::Trim(*patch.name);
+  if (patch.kana) p.kana = core::Trim(*patch.kana);
+  if (patch.birth_date) p.birth_date = *patch.birth_date;
+  if (patch.sex) p.sex = *patch.sex;
+  if (patch.postcode) {
+    p.postcode = patch.postcode->empty() ? "" : core::NormalizePostcode(*patch.postcode);
+    if (!patch.postcode->empty() && p.postcode.empty()) {
+      return core::InvalidInput("postcode must have 7 digits");
+    }
+  }
+  if (patch.address) p.address = core::Trim(*patch.address);
+  if (patch.phone) p.phone = core::NormalizePhone(*patch.phone);
+  TSUNAGU_RETURN_IF_ERROR(ValidateDemographics(p));
+  auto rs = db_.Execute(
+      "UPDATE patients SET name = ?, kana = ?, search_key = ?, kana_folded = ?, birth_date = ?, "
+      "sex = ?, postcode = ?, address = ?, phone = ?, updated_at = ? WHERE id = ?",
+      {p.name, p.kana, SearchKey(p.name, p.kana), core::FoldKana(p.kana), p.birth_date,
+       std::string(ToString(p.sex)), p.postcode, p.address, p.phone, clock_.NowMillis(), p.id});
+  if (!rs) return rs.error();
+  return Get(regional_id, viewer);
+}
+
+core::Status PatientService::Link(const std::string& regional_id, int64_t facility_id,
+                                  const std::string& local_id) {
+  if (core::Trim(local_id).empty()) return core::InvalidInput("local_id is required");
+  auto rs = db_.Query("SELECT id FROM patients WHERE regional_id = ?", {regional_id});
+  if (!rs) return rs.error();
+  if (rs->empty()) return core::NotFound("patient not found");
+  auto ins = db_.Execute(
+      "INSERT INTO patient_links (patient_id, facility_id, local_id, created_at) "
+      "VALUES (?, ?, ?, ?)",
+      {rs->rows[0].Int(0), facility_id, core::Trim(local_id), clock_.NowMillis()});
+  if (!ins) {
+    if (ins.error().code() == core::Code::kConflict) {
+      return core::Conflict("this local patient ID is already linked");
+    }
+    return ins.error();
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace tsunagu::registry

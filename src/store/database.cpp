@@ -1,0 +1,118 @@
+#include "store/database.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+#include <system_error>
+
+#include "store/postgres/postgres_database.hpp"
+#include "store/sqlite/sqlite_database.hpp"
+
+namespace tsunagu::store {
+namespace {
+
+bool ParseInt(std::string_view s, int64_t& out) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+bool ParseDouble(const std::string& s, double& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str()) return false;
+  while (*end == ' ' || *end == '\t') ++end;
+  if (*end != '\0') return false;
+  out = v;
+  return true;
+}
+
+int64_t DoubleToInt(double d) {
+  if (std::isnan(d)) return 0;
+  // Saturate instead of invoking undefined behaviour on out-of-range values.
+  if (d >= 9223372036854775807.0) return std::numeric_limits<int64_t>::max();
+  if (d <= -9223372036854775808.0) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(d);
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+int64_t Row::Int(size_t i) const {
+  const Value& v = values_.at(i);
+  if (const auto* n = std::get_if<int64_t>(&v)) return *n;
+  if (const auto* d = std::get_if<double>(&v)) return DoubleToInt(*d);
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    int64_t n = 0;
+    if (ParseInt(*s, n)) return n;
+    double d = 0;
+    if (ParseDouble(*s, d)) return DoubleToInt(d);
+  }
+  return 0;
+}
+
+double Row::Real(size_t i) const {
+  const Value& v = values_.at(i);
+  if (const auto* d = std::get_if<double>(&v)) return *d;
+  if (const auto* n = std::get_if<int64_t>(&v)) return static_cast<double>(*n);
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    double d = 0;
+    if (ParseDouble(*s, d)) return d;
+  }
+  return 0.0;
+}
+
+std::string Row::Text(size_t i) const {
+  const Value& v = values_.at(i);
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n);
+  if (const auto* d = std::get_if<double>(&v)) {
+    char buf[64];
+    auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, *d);
+    return ec == std::errc() ? std::string(buf, ptr) : std::string();
+  }
+  if (const auto* b = std::get_if<Bytes>(&v)) return b->data;
+  return {};
+}
+
+std::optional<int64_t> Row::OptInt(size_t i) const {
+  if (IsNull(i)) return std::nullopt;
+  return Int(i);
+}
+
+std::optional<std::string> Row::OptText(size_t i) const {
+  if (IsNull(i)) return std::nullopt;
+  return Text(i);
+}
+
+Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url) {
+  if (url.empty()) return core::InvalidInput("database URL is empty");
+  if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
+    return PostgresDatabase::Open(url);
+  }
+  std::string path = StartsWith(url, "sqlite:") ? url.substr(7) : url;
+  if (path.empty()) return core::InvalidInput("database URL names no file", url);
+  if (path != ":memory:") {
+    std::filesystem::path parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(parent, ec);
+      if (ec) {
+        return core::Internal("cannot create the database directory",
+                              parent.string() + ": " + ec.message());
+      }
+    }
+  }
+  return SqliteDatabase::Open(path);
+}
+
+}  // namespace tsunagu::store

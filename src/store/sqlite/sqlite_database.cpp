@@ -1,0 +1,410 @@
+#include "store/sqlite/sqlite_database.hpp"
+
+#include <sqlite3.h>
+
+#include <cctype>
+#include <unordered_map>
+#include <utility>
+
+namespace tsunagu::store {
+namespace {
+
+constexpr int kBusyTimeoutMillis = 10'000;
+// Statements are cached by SQL text; the set used by an application is
+// finite, but dynamically built SQL (IN lists) must not grow it forever.
+constexpr size_t kMaxCachedStatements = 1000;
+
+std::string Message(sqlite3* db) { return db != nullptr ? sqlite3_errmsg(db) : "out of memory"; }
+
+Status ErrorStatus(int code, const std::string& detail) {
+  switch (code) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return core::Conflict("the record already exists", detail);
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+      return core::Conflict("the record refers to a missing record or is still referenced", detail);
+    default:
+      break;
+  }
+  if ((code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED) {
+    return core::Unavailable("the database is busy", detail);
+  }
+  return core::Internal("database error", detail);
+}
+
+// True if `rest` holds nothing but whitespace and SQL comments.
+bool OnlyTrivia(const char* p, const char* end) {
+  while (p < end) {
+    if (std::isspace(static_cast<unsigned char>(*p))) {
+      ++p;
+    } else if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+      while (p < end && *p != '\n') ++p;
+    } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+      p += 2;
+      while (end - p >= 2 && !(p[0] == '*' && p[1] == '/')) ++p;
+      p = end - p >= 2 ? p + 2 : end;
+    } else if (*p == ';') {
+      ++p;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+struct SqliteDatabase::Connection {
+  sqlite3* db = nullptr;
+  std::unordered_map<std::string, sqlite3_stmt*> statements;
+
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    ClearCache();
+    if (db != nullptr) sqlite3_close_v2(db);
+  }
+
+  void ClearCache() {
+    for (auto& [sql, stmt] : statements) sqlite3_finalize(stmt);
+    statements.clear();
+  }
+
+  Result<sqlite3_stmt*> Prepare(std::string_view sql) {
+    std::string key(sql);
+    if (auto it = statements.find(key); it != statements.end()) return it->second;
+    if (statements.size() >= kMaxCachedStatements) ClearCache();
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = nullptr;
+    int rc = sqlite3_prepare_v3(db, key.data(), static_cast<int>(key.size()),
+                                SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return ErrorStatus(rc, Message(db));
+    }
+    if (stmt == nullptr) return core::Internal("database error", "empty SQL statement");
+    if (!OnlyTrivia(tail, key.data() + key.size())) {
+      sqlite3_finalize(stmt);
+      return core::Internal("database error", "more than one SQL statement in one call");
+    }
+    statements.emplace(std::move(key), stmt);
+    return stmt;
+  }
+
+  // Runs a prepared statement; fills `out` (if given) with its rows.
+  Result<int64_t> Run(sqlite3_stmt* stmt, std::span<const Value> params, ResultSet* out) {
+    // Always leave the cached statement reset and unbound, whatever happens.
+    struct ResetGuard {
+      sqlite3_stmt* s;
+      ~ResetGuard() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } guard{stmt};
+
+    const int expected = sqlite3_bind_parameter_count(stmt);
+    if (expected != static_cast<int>(params.size())) {
+      return core::Internal("database error", "statement expects " + std::to_string(expected) +
+                                                  " parameters, got " +
+                                                  std::to_string(params.size()));
+    }
+    for (size_t i = 0; i < params.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      const Value& v = params[i];
+      int rc = SQLITE_OK;
+      if (std::holds_alternative<std::monostate>(v)) {
+        rc = sqlite3_bind_null(stmt, index);
+      } else if (const auto* n = std::get_if<int64_t>(&v)) {
+        rc = sqlite3_bind_int64(stmt, index, *n);
+      } else if (const auto* d = std::get_if<double>(&v)) {
+        rc = sqlite3_bind_double(stmt, index, *d);
+      } else if (const auto* s = std::get_if<std::string>(&v)) {
+        // The values outlive the step loop, so SQLite need not copy them.
+        rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
+      } else if (const auto* b = std::get_if<Bytes>(&v)) {
+        // data() is never null for std::string, so an empty value stays a
+        // zero-length blob rather than NULL.
+        rc = sqlite3_bind_blob64(stmt, index, b->data.data(), b->data.size(), SQLITE_STATIC);
+      }
+      if (rc != SQLITE_OK) return ErrorStatus(rc, Message(db));
+    }
+
+    const int columns = sqlite3_column_count(stmt);
+    if (out != nullptr) {
+      out->columns.clear();
+      out->rows.clear();
+      for (int c = 0; c < columns; ++c) out->columns.emplace_back(sqlite3_column_name(stmt, c));
+    }
+    for (;;) {
+      int rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return ErrorStatus(rc, Message(db));
+      if (out == nullptr) continue;
+      std::vector<Value> values;
+      values.reserve(columns);
+      for (int c = 0; c < columns; ++c) {
+        switch (sqlite3_column_type(stmt, c)) {
+          case SQLITE_INTEGER:
+            values.emplace_back(static_cast<int64_t>(sqlite3_column_int64(stmt, c)));
+            break;
+          case SQLITE_FLOAT:
+            values.emplace_back(sqlite3_column_double(stmt, c));
+            break;
+          case SQLITE_TEXT: {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+            values.emplace_back(std::string(text, sqlite3_column_bytes(stmt, c)));
+            break;
+          }
+          case SQLITE_BLOB: {
+            const auto* blob = static_cast<const char*>(sqlite3_column_blob(stmt, c));
+            const int size = sqlite3_column_bytes(stmt, c);
+            values.emplace_back(Bytes{blob != nullptr ? std::string(blob, size) : std::string()});
+            break;
+          }
+          default:
+            values.emplace_back(std::monostate{});
+            break;
+        }
+      }
+      out->rows.emplace_back(std::move(values));
+    }
+    return static_cast<int64_t>(sqlite3_changes64(db));
+  }
+
+  Result<int64_t> RunSql(std::string_view sql, std::span<const Value> params, ResultSet* out) {
+    TSUNAGU_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+    return Run(stmt, params, out);
+  }
+};
+
+// Exclusive use of one connection: a reader taken from the pool, or the
+// writer with its mutex held. Releases on destruction.
+class SqliteDatabase::Lease {
+ public:
+  Lease(SqliteDatabase* owner, std::unique_ptr<Connection> reader)
+      : owner_(owner), reader_(std::move(reader)), connection_(reader_.get()) {}
+  Lease(SqliteDatabase* owner, std::unique_lock<std::mutex> writer_lock)
+      : owner_(owner), writer_lock_(std::move(writer_lock)), connection_(owner->writer_.get()) {}
+  Lease(Lease&& other) noexcept
+      : owner_(other.owner_),
+        reader_(std::move(other.reader_)),
+        writer_lock_(std::move(other.writer_lock_)),
+        connection_(std::exchange(other.connection_, nullptr)) {}
+  Lease& operator=(Lease&&) = delete;
+  ~Lease() { Release(); }
+
+  Connection& connection() { return *connection_; }
+  bool is_writer() const { return writer_lock_.owns_lock(); }
+
+  void Release() {
+    if (connection_ == nullptr) return;
+    connection_ = nullptr;
+    if (reader_) owner_->ReleaseReader(std::move(reader_));
+    if (writer_lock_.owns_lock()) {
+      {
+        std::lock_guard lock(owner_->owner_mu_);
+        owner_->writer_owner_ = std::thread::id();
+      }
+      writer_lock_.unlock();
+    }
+  }
+
+ private:
+  SqliteDatabase* owner_;
+  std::unique_ptr<Connection> reader_;
+  std::unique_lock<std::mutex> writer_lock_;
+  Connection* connection_;
+};
+
+class SqliteDatabase::SqliteTransaction final : public Transaction {
+ public:
+  SqliteTransaction(Lease lease, bool write) : lease_(std::move(lease)), write_(write) {}
+  ~SqliteTransaction() override {
+    if (!finished_) {
+      // Nothing useful can be done if ROLLBACK fails; SQLite rolls back
+      // itself when the connection is next used or closed.
+      (void)lease_.connection().RunSql("ROLLBACK", {}, nullptr);
+    }
+  }
+
+  Status Start() {
+    auto started = lease_.connection().RunSql(write_ ? "BEGIN IMMEDIATE" : "BEGIN", {}, nullptr);
+    if (!started) {
+      finished_ = true;  // nothing to roll back
+      return started.error();
+    }
+    return Status::Ok();
+  }
+
+  using Transaction::Execute;
+  using Transaction::Query;
+  Result<ResultSet> Query(std::string_view sql, std::span<const Value> params) override {
+    ResultSet out;
+    TSUNAGU_RETURN_IF_ERROR(Run(sql, params, &out).status());
+    return out;
+  }
+  Result<int64_t> Execute(std::string_view sql, std::span<const Value> params) override {
+    return Run(sql, params, nullptr);
+  }
+
+  Status Commit() override {
+    TSUNAGU_RETURN_IF_ERROR(Usable());
+    auto committed = lease_.connection().RunSql("COMMIT", {}, nullptr);
+    if (!committed) {
+      failed_ = true;
+      return committed.error();
+    }
+    finished_ = true;
+    lease_.Release();  // let the next writer in without waiting for destruction
+    return Status::Ok();
+  }
+
+ private:
+  Status Usable() const {
+    if (finished_) return core::Internal("database error", "transaction already finished");
+    if (failed_) {
+      return core::Internal("database error", "transaction aborted by an earlier error");
+    }
+    return Status::Ok();
+  }
+
+  Result<int64_t> Run(std::string_view sql, std::span<const Value> params, ResultSet* out) {
+    TSUNAGU_RETURN_IF_ERROR(Usable());
+    Connection& c = lease_.connection();
+    auto stmt = c.Prepare(sql);
+    if (!stmt) {
+      failed_ = true;
+      return stmt.error();
+    }
+    if (!write_ && !sqlite3_stmt_readonly(*stmt)) {
+      failed_ = true;
+      return core::Internal("database error", "write statement in a read-only transaction");
+    }
+    auto result = c.Run(*stmt, params, out);
+    if (!result) failed_ = true;
+    return result;
+  }
+
+  Lease lease_;
+  bool write_;
+  bool finished_ = false;
+  bool failed_ = false;
+};
+
+SqliteDatabase::SqliteDatabase(std::string path)
+    : path_(std::move(path)), in_memory_(path_ == ":memory:") {}
+
+SqliteDatabase::~SqliteDatabase() = default;
+
+Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path) {
+  std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path));
+  TSUNAGU_ASSIGN_OR_RETURN(db->writer_, db->Connect(/*reader=*/false));
+  return std::unique_ptr<Database>(std::move(db));
+}
+
+Result<std::unique_ptr<SqliteDatabase::Connection>> SqliteDatabase::Connect(bool reader) {
+  auto connection = std::make_unique<Connection>();
+  int rc =
+      sqlite3_open_v2(path_.c_str(), &connection->db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    return core::Internal("cannot open the database", path_ + ": " + Message(connection->db));
+  }
+  sqlite3_extended_result_codes(connection->db, 1);
+  sqlite3_busy_timeout(connection->db, kBusyTimeoutMillis);
+  const char* setup = reader ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
+                             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                               "PRAGMA foreign_keys=ON;";
+  char* error = nullptr;
+  rc = sqlite3_exec(connection->db, setup, nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    std::string detail = path_ + ": " + (error != nullptr ? error : Message(connection->db));
+    sqlite3_free(error);
+    return core::Internal("cannot open the database", detail);
+  }
+  return connection;
+}
+
+Result<SqliteDatabase::Lease> SqliteDatabase::AcquireWriter() {
+  {
+    std::lock_guard lock(owner_mu_);
+    if (writer_owner_ == std::this_thread::get_id()) {
+      return core::Internal("database error",
+                            "autocommit write or second write transaction while this thread "
+                            "holds the write transaction");
+    }
+  }
+  std::unique_lock writer_lock(writer_mu_);
+  {
+    std::lock_guard lock(owner_mu_);
+    writer_owner_ = std::this_thread::get_id();
+  }
+  return Lease(this, std::move(writer_lock));
+}
+
+Result<SqliteDatabase::Lease> SqliteDatabase::AcquireReader() {
+  if (in_memory_) return AcquireWriter();
+  std::unique_lock lock(readers_mu_);
+  readers_cv_.wait(lock, [&] { return !idle_readers_.empty() || open_readers_ < kMaxReaders; });
+  if (!idle_readers_.empty()) {
+    auto connection = std::move(idle_readers_.back());
+    idle_readers_.pop_back();
+    return Lease(this, std::move(connection));
+  }
+  ++open_readers_;
+  lock.unlock();
+  auto connection = Connect(/*reader=*/true);
+  if (!connection) {
+    lock.lock();
+    --open_readers_;
+    readers_cv_.notify_one();
+    return connection.error();
+  }
+  return Lease(this, std::move(*connection));
+}
+
+void SqliteDatabase::ReleaseReader(std::unique_ptr<Connection> connection) {
+  {
+    std::lock_guard lock(readers_mu_);
+    idle_readers_.push_back(std::move(connection));
+  }
+  readers_cv_.notify_one();
+}
+
+Result<ResultSet> SqliteDatabase::Query(std::string_view sql, std::span<const Value> params) {
+  ResultSet out;
+  {
+    TSUNAGU_ASSIGN_OR_RETURN(Lease reader, AcquireReader());
+    if (!reader.is_writer()) {
+      TSUNAGU_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, reader.connection().Prepare(sql));
+      if (sqlite3_stmt_readonly(stmt)) {
+        TSUNAGU_RETURN_IF_ERROR(reader.connection().Run(stmt, params, &out).status());
+        return out;
+      }
+    } else {
+      TSUNAGU_RETURN_IF_ERROR(reader.connection().RunSql(sql, params, &out).status());
+      return out;
+    }
+  }
+  // A statement that writes (INSERT ... RETURNING) runs on the writer.
+  TSUNAGU_ASSIGN_OR_RETURN(Lease writer, AcquireWriter());
+  TSUNAGU_RETURN_IF_ERROR(writer.connection().RunSql(sql, params, &out).status());
+  return out;
+}
+
+Result<int64_t> SqliteDatabase::Execute(std::string_view sql, std::span<const Value> params) {
+  TSUNAGU_ASSIGN_OR_RETURN(Lease writer, AcquireWriter());
+  return writer.connection().RunSql(sql, params, nullptr);
+}
+
+Result<std::unique_ptr<Transaction>> SqliteDatabase::Begin(Mode mode) {
+  const bool write = mode == Mode::kWrite;
+  auto lease = write ? AcquireWriter() : AcquireReader();
+  if (!lease) return lease.error();
+  auto transaction = std::make_unique<SqliteTransaction>(std::move(*lease), write);
+  TSUNAGU_RETURN_IF_ERROR(transaction->Start());
+  return std::unique_ptr<Transaction>(std::move(transaction));
+}
+
+}  // namespace tsunagu::store

@@ -1,0 +1,522 @@
+#include "audit/audit_log.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "audit/audit_signer.hpp"
+#include "unit/audit/audit_fixture.hpp"
+
+namespace tsunagu::audit {
+namespace {
+
+using store::Value;
+
+class AuditLogTest : public AuditDbTest {};
+
+TEST_P(AuditLogTest, AppendAssignsContiguousSeqsAndLinksHashes) {
+  std::vector<AuditEvent> stored;
+  for (int i = 0; i < 5; ++i) {
+    clock_.Advance(1000);
+    AuditEvent e = Event("patient.read", 7, "P" + std::to_string(i));
+    e.seq = 99;  // caller values are ignored
+    e.time = 5;
+    auto appended = log().Append(e);
+    ASSERT_TRUE(appended.has_value()) << appended.error().ToString();
+    stored.push_back(*appended);
+  }
+  for (size_t i = 0; i < stored.size(); ++i) {
+    EXPECT_EQ(stored[i].seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(stored[i].time, 1'767'225'600'000 + 1000 * static_cast<int64_t>(i + 1));
+    EXPECT_EQ(stored[i].prev_hash,
+              i == 0 ? std::string(AuditLog::kGenesisHash) : stored[i - 1].hash);
+    EXPECT_EQ(stored[i].hash, AuditLog::ComputeHash(stored[i].prev_hash, stored[i]));
+    EXPECT_EQ(stored[i].hash.size(), 64u);
+  }
+  // What is in the table is what Append returned.
+  auto rows =
+      db().Query("SELECT seq, time, patient_id, prev_hash, hash FROM audit_events ORDER BY seq");
+  ASSERT_TRUE(rows.has_value());
+  ASSERT_EQ(rows->size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(rows->rows[i].Int(0), stored[i].seq);
+    EXPECT_EQ(rows->rows[i].Int(1), stored[i].time);
+    EXPECT_EQ(rows->rows[i].Text(2), "P" + std::to_string(i));
+    EXPECT_EQ(rows->rows[i].Text(3), stored[i].prev_hash);
+    EXPECT_EQ(rows->rows[i].Text(4), stored[i].hash);
+  }
+}
+
+TEST_P(AuditLogTest, AppendRejectsEventWithoutActionAndStoresNothing) {
+  AuditEvent e = Event("");
+  auto appended = log().Append(e);
+  ASSERT_FALSE(appended.has_value());
+  EXPECT_EQ(appended.error().code(), core::Code::kInvalidInput);
+  AuditEvent bad = Event("patient.read");
+  bad.reason = std::string("\xff\xfe", 2);
+  EXPECT_EQ(log().Append(bad).error().code(), core::Code::kInvalidInput);
+  EXPECT_EQ(CountRows("audit_events"), 0);
+}
+
+TEST_P(AuditLogTest, HashSeparatesFieldsUnambiguously) {
+  AuditEvent a = Event("patient.read");
+  AuditEvent b = a;
+  a.user_name = "ab";
+  a.occupation = "c";
+  b.user_name = "a";
+  b.occupation = "bc";
+  EXPECT_NE(AuditLog::ComputeHash(AuditLog::kGenesisHash, a),
+            AuditLog::ComputeHash(AuditLog::kGenesisHash, b));
+}
+
+TEST_P(AuditLogTest, VerifyOkOnEmptyAndIntactChain) {
+  VerifyReport empty = log().Verify();
+  EXPECT_TRUE(empty.ok);
+  EXPECT_EQ(empty.checked, 0);
+
+  AppendMany(10);
+  ASSERT_TRUE(log().SignHead().ok());
+  AppendMany(3);  // entries after the signed head are fine
+  VerifyReport report = log().Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.checked, 13);
+  EXPECT_FALSE(report.first_bad_seq.has_value());
+  EXPECT_TRUE(report.problem.empty());
+}
+
+TEST_P(AuditLogTest, VerifyStreamsLongChainsAcrossBatches) {
+  // Written directly in one transaction (fast), hashed exactly like Append.
+  auto tx = db().Begin();
+  ASSERT_TRUE(tx.has_value());
+  std::string prev(AuditLog::kGenesisHash);
+  for (int64_t seq = 1; seq <= 2345; ++seq) {
+    AuditEvent e = Event("patient.read", seq % 5, "P" + std::to_string(seq));
+    e.seq = seq;
+    e.time = 1'767'225'600'000 + seq;
+    e.hash = AuditLog::ComputeHash(prev, e);
+    ASSERT_TRUE(
+        (*tx)
+            ->Execute("INSERT INTO audit_events (seq, time, user_id, user_name, "
+                      "facility_id, occupation, action, patient_id, object, outcome, "
+                      "client_address, reason, prev_hash, hash) VALUES "
+                      "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      {Value{e.seq}, Value{e.time}, Value{e.user_id}, Value{e.user_name},
+                       Value{e.facility_id}, Value{e.occupation}, Value{e.action},
+                       Value{e.patient_id}, Value{e.object}, Value{e.outcome},
+                       Value{e.client_address}, Value{e.reason}, Value{prev}, Value{e.hash}})
+            .has_value());
+    prev = e.hash;
+  }
+  ASSERT_TRUE((*tx)->Commit().ok());
+  ASSERT_TRUE(log().SignHead().ok());
+  // Append continues the externally written chain.
+  auto next = log().Append(Event("auth.login"));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->seq, 2346);
+  EXPECT_EQ(next->prev_hash, prev);
+
+  VerifyReport report = log().Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.checked, 2346);
+
+  ASSERT_TRUE(db().Execute("UPDATE audit_events SET user_id = 99 WHERE seq = 1500").has_value());
+  report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 1500);
+  EXPECT_EQ(report.checked, 1499);
+}
+
+TEST_P(AuditLogTest, ModifiedMiddleRowIsReported) {
+  AppendMany(10);
+  ASSERT_TRUE(log().SignHead().ok());
+  ASSERT_TRUE(
+      db().Execute("UPDATE audit_events SET patient_id = ? WHERE seq = 5", {Value{"P-other"}})
+          .has_value());
+  VerifyReport report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  ASSERT_TRUE(report.first_bad_seq.has_value());
+  EXPECT_EQ(*report.first_bad_seq, 5);
+  EXPECT_EQ(report.checked, 4);
+  EXPECT_NE(report.problem.find("entry 5 was modified"), std::string::npos) << report.problem;
+}
+
+TEST_P(AuditLogTest, ModifiedRowWithRecomputedHashBreaksTheNextLink) {
+  AppendMany(6);
+  auto rows = db().Query(
+      "SELECT seq, time, user_id, user_name, facility_id, occupation, action, "
+      "patient_id, object, outcome, client_address, reason, prev_hash, hash "
+      "FROM audit_events WHERE seq = 3");
+  ASSERT_TRUE(rows.has_value());
+  AuditEvent e;
+  e.seq = 3;
+  e.time = rows->rows[0].Int(1);
+  e.user_id = rows->rows[0].Int(2);
+  e.user_name = rows->rows[0].Text(3);
+  e.facility_id = rows->rows[0].Int(4);
+  e.occupation = rows->rows[0].Text(5);
+  e.action = "patient.search";  // the forgery
+  e.patient_id = rows->rows[0].Text(7);
+  e.object = rows->rows[0].Text(8);
+  e.outcome = rows->rows[0].Text(9);
+  e.client_address = rows->rows[0].Text(10);
+  e.reason = rows->rows[0].Text(11);
+  std::string forged_hash = AuditLog::ComputeHash(rows->rows[0].Text(12), e);
+  ASSERT_TRUE(db().Execute("UPDATE audit_events SET action = ?, hash = ? WHERE seq = 3",
+                           {Value{e.action}, Value{forged_hash}})
+                  .has_value());
+  VerifyReport report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 4);
+  EXPECT_NE(report.problem.find("does not link"), std::string::npos) << report.problem;
+}
+
+TEST_P(AuditLogTest, RewrittenChainIsCaughtBySignedHead) {
+  AppendMany(5);
+  ASSERT_TRUE(log().SignHead().ok());
+  // Rewrite the whole chain consistently from entry 2 on (an attacker with
+  // database access but without the signing key).
+  auto rows = db().Query(
+      "SELECT seq, time, user_id, user_name, facility_id, occupation, action, "
+      "patient_id, object, outcome, client_address, reason, prev_hash, hash "
+      "FROM audit_events ORDER BY seq");
+  ASSERT_TRUE(rows.has_value());
+  std::string prev = rows->rows[0].Text(13);
+  for (size_t i = 1; i < rows->size(); ++i) {
+    const auto& r = rows->rows[i];
+    AuditEvent e;
+    e.seq = r.Int(0);
+    e.time = r.Int(1);
+    e.user_id = r.Int(2);
+    e.user_name = r.Text(3);
+    e.facility_id = r.Int(4);
+    e.occupation = r.Text(5);
+    e.action = r.Text(6);
+    e.patient_id = i == 1 ? "P-hidden" : r.Text(7);
+    e.object = r.Text(8);
+    e.outcome = r.Text(9);
+    e.client_address = r.Text(10);
+    e.reason = r.Text(11);
+    std::string hash = AuditLog::ComputeHash(prev, e);
+    ASSERT_TRUE(db().Execute("UPDATE audit_events SET patient_id = ?, prev_hash = ?, hash = ? "
+                             "WHERE seq = ?",
+                             {Value{e.patient_id}, Value{prev}, Value{hash}, Value{e.seq}})
+                    .has_value());
+    prev = hash;
+  }
+  VerifyReport report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.checked, 5);  // the chain itself is consistent
+  EXPECT_EQ(report.first_bad_seq, 5);
+  EXPECT_NE(report.problem.find("rewritten"), std::string::npos) << report.problem;
+  // And the rewritten chain is never signed.
+  EXPECT_FALSE(log().SignHead().ok());
+}
+
+TEST_P(AuditLogTest, DeletingTheTailAfterSignHeadIsTruncation) {
+  AppendMany(10);
+  ASSERT_TRUE(log().SignHead().ok());
+  ASSERT_TRUE(db().Execute("DELETE FROM audit_events WHERE seq > 7").has_value());
+  VerifyReport report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.checked, 7);
+  EXPECT_EQ(report.first_bad_seq, 8);
+  EXPECT_NE(report.problem.find("truncated"), std::string::npos) << report.problem;
+  // Signing again does not paper over the truncation.
+  EXPECT_FALSE(log().SignHead().ok());
+  EXPECT_EQ(CountRows("audit_heads"), 1);
+  EXPECT_FALSE(log().Verify().ok);
+  // Nor does appending new entries on top of the truncated chain.
+  AppendMany(5);
+  report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 10);
+}
+
+TEST_P(AuditLogTest, DeletingAMiddleRowIsAGap) {
+  AppendMany(8);
+  ASSERT_TRUE(db().Execute("DELETE FROM audit_events WHERE seq = 4").has_value());
+  VerifyReport report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 4);
+  EXPECT_EQ(report.checked, 3);
+  EXPECT_NE(report.problem.find("entry 4 is missing"), std::string::npos) << report.problem;
+}
+
+TEST_P(AuditLogTest, DeletingTheFirstRowIsAGap) {
+  AppendMany(3);
+  ASSERT_TRUE(db().Execute("DELETE FROM audit_events WHERE seq = 1").has_value());
+  VerifyReport report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 1);
+}
+
+TEST_P(AuditLogTest, ForgedHeadSignatureFails) {
+  AppendMany(4);
+  ASSERT_TRUE(log().SignHead().ok());
+  auto other = AuditSigner::FromSeedHex(kOtherSeed);
+  ASSERT_TRUE(other.has_value());
+  auto head = log().LatestSignedHead();
+  ASSERT_TRUE(head.has_value() && head->has_value());
+  EXPECT_EQ((*head)->seq, 4);
+  // A signature made with another key over the right message.
+  std::string forged = (*other)->Sign("4|" + (*head)->hash);
+  ASSERT_TRUE(db().Execute("UPDATE audit_heads SET signature = ?", {Value{forged}}).has_value());
+  VerifyReport report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 4);
+  EXPECT_NE(report.problem.find("signature"), std::string::npos) << report.problem;
+
+  // A made-up head claiming more entries than exist, not signed by our key.
+  ASSERT_TRUE(db().Execute("DELETE FROM audit_heads").has_value());
+  std::string fake_hash(64, 'a');
+  ASSERT_TRUE(db().Execute("INSERT INTO audit_heads (seq, hash, signed_at, signature) VALUES "
+                           "(?, ?, ?, ?)",
+                           {Value{int64_t{9}}, Value{fake_hash}, Value{int64_t{0}},
+                            Value{(*other)->Sign("9|" + fake_hash)}})
+                  .has_value());
+  report = log().Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("signature"), std::string::npos) << report.problem;
+}
+
+TEST_P(AuditLogTest, ForgedHeadOverRewrittenChainIsNotSigned) {
+  AppendMany(5);
+  ASSERT_TRUE(log().SignHead().ok());
+  // Rewrite entry 5 consistently and plant a head for it with a bogus signature.
+  AuditEvent e = Event("patient.read", 7, "P-hidden");
+  auto prev = db().Query("SELECT hash, time FROM audit_events WHERE seq = 4");
+  ASSERT_TRUE(prev.has_value());
+  e.seq = 5;
+  e.time = clock_.NowMillis();
+  std::string hash = AuditLog::ComputeHash(prev->rows[0].Text(0), e);
+  ASSERT_TRUE(db().Execute("UPDATE audit_events SET patient_id = ?, time = ?, hash = ?, "
+                           "object = ? WHERE seq = 5",
+                           {Value{e.patient_id}, Value{e.time}, Value{hash}, Value{e.object}})
+                  .has_value());
+  auto other = AuditSigner::FromSeedHex(kOtherSeed);
+  ASSERT_TRUE(other.has_value());
+  ASSERT_TRUE(db().Execute("INSERT INTO audit_heads (seq, hash, signed_at, signature) VALUES "
+                           "(5, ?, 0, ?)",
+                           {Value{hash}, Value{(*other)->Sign("5|" + hash)}})
+                  .has_value());
+  EXPECT_FALSE(log().SignHead().ok());
+  EXPECT_FALSE(log().Verify().ok);
+}
+
+TEST_P(AuditLogTest, NewKeyResignsAfterCheckingTheWholeChain) {
+  AppendMany(4);
+  ASSERT_TRUE(log().SignHead().ok());
+  auto other = AuditSigner::FromSeedHex(kOtherSeed);
+  ASSERT_TRUE(other.has_value());
+  AuditLog with_new_key(db(), clock_, **other);
+  VerifyReport before = with_new_key.Verify();
+  EXPECT_FALSE(before.ok);  // the old head is not signed by the new key
+  ASSERT_TRUE(with_new_key.SignHead().ok());
+  VerifyReport after = with_new_key.Verify();
+  EXPECT_TRUE(after.ok) << after.problem;
+  EXPECT_EQ(after.checked, 4);
+}
+
+TEST_P(AuditLogTest, SignHeadStoresVerifiableSignatureOnce) {
+  EXPECT_TRUE(log().SignHead().ok());  // empty log: nothing to sign
+  EXPECT_EQ(CountRows("audit_heads"), 0);
+  AppendMany(3);
+  clock_.Advance(60'000);
+  ASSERT_TRUE(log().SignHead().ok());
+  ASSERT_TRUE(log().SignHead().ok());  // unchanged head: not signed twice
+  EXPECT_EQ(CountRows("audit_heads"), 1);
+  auto head = log().LatestSignedHead();
+  ASSERT_TRUE(head.has_value() && head->has_value());
+  auto last = db().Query("SELECT hash FROM audit_events WHERE seq = 3");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ((*head)->seq, 3);
+  EXPECT_EQ((*head)->hash, last->rows[0].Text(0));
+  EXPECT_EQ((*head)->signed_at, clock_.NowMillis());
+  EXPECT_TRUE(signer_->Verify("3|" + (*head)->hash, (*head)->signature));
+  EXPECT_TRUE(AuditSigner::VerifyWithPublicKey(signer_->PublicKeyHex(), "3|" + (*head)->hash,
+                                               (*head)->signature));
+  AppendMany(2);
+  ASSERT_TRUE(log().SignHead().ok());
+  EXPECT_EQ(CountRows("audit_heads"), 2);
+  EXPECT_EQ((*log().LatestSignedHead())->seq, 5);
+}
+
+TEST_P(AuditLogTest, ConcurrentAppendsFormOneChain) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 100;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (!log().Append(Event("patient.read", t + 1, "P" + std::to_string(i)))) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(CountRows("audit_events"), kThreads * kPerThread);
+  auto range = db().Query("SELECT MIN(seq), MAX(seq) FROM audit_events");
+  ASSERT_TRUE(range.has_value());
+  EXPECT_EQ(range->rows[0].Int(0), 1);
+  EXPECT_EQ(range->rows[0].Int(1), kThreads * kPerThread);
+  ASSERT_TRUE(log().SignHead().ok());
+  VerifyReport report = log().Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.checked, kThreads * kPerThread);
+}
+
+TEST_P(AuditLogTest, TwoWritersOnOneDatabaseStillFormOneChain) {
+  // Two AuditLog objects do not share a mutex, like two server processes on
+  // one database: the storage-level serialisation (and retry on a seq
+  // conflict) must keep the chain intact.
+  AuditLog second(db(), clock_, *signer_);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      AuditLog& target = t % 2 == 0 ? log() : second;
+      for (int i = 0; i < 50; ++i) {
+        if (!target.Append(Event("patient.read", t + 1))) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(CountRows("audit_events"), 200);
+  VerifyReport report = log().Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.checked, 200);
+}
+
+class AuditSearchTest : public AuditDbTest {
+ protected:
+  void SetUp() override {
+    AuditDbTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    // seq 1..6, one minute apart, starting 2026-01-01T00:01:00Z.
+    Add(Event("auth.login", 1, "", 10));
+    Add(Event("patient.read", 1, "P1", 10));
+    Add(Event("patient.create", 2, "P2", 20));
+    Add(Event("patient.read", 2, "P1", 20));
+    Add(Event("user.create", 3, "", 10));
+    Add(Event("patients_export", 3, "", 30));
+  }
+  void Add(AuditEvent e) {
+    clock_.Advance(60'000);
+    ASSERT_TRUE(log().Append(std::move(e)).has_value());
+  }
+  std::vector<int64_t> Seqs(const AuditQuery& q, int64_t* total = nullptr) {
+    auto page = log().Find(q);
+    EXPECT_TRUE(page.has_value()) << page.error().ToString();
+    std::vector<int64_t> out;
+    if (!page) return out;
+    if (total != nullptr) *total = page->total;
+    for (const auto& e : page->items) out.push_back(e.seq);
+    return out;
+  }
+  static constexpr int64_t kStart = 1'767'225'600'000;
+};
+
+TEST_P(AuditSearchTest, NoFilterGivesEverythingNewestFirst) {
+  int64_t total = 0;
+  EXPECT_EQ(Seqs({}, &total), (std::vector<int64_t>{6, 5, 4, 3, 2, 1}));
+  EXPECT_EQ(total, 6);
+  auto page = log().Find({});
+  ASSERT_TRUE(page.has_value());
+  const AuditEvent& newest = page->items.front();
+  EXPECT_EQ(newest.action, "patients_export");
+  EXPECT_EQ(newest.user_id, 3);
+  EXPECT_EQ(newest.user_name, "user 3");
+  EXPECT_EQ(newest.facility_id, 30);
+  EXPECT_EQ(newest.occupation, "physician");
+  EXPECT_EQ(newest.outcome, "success");
+  EXPECT_EQ(newest.client_address, "192.0.2.10");
+  EXPECT_EQ(newest.time, kStart + 6 * 60'000);
+}
+
+TEST_P(AuditSearchTest, FiltersByUserPatientFacility) {
+  AuditQuery by_user;
+  by_user.user_id = 2;
+  EXPECT_EQ(Seqs(by_user), (std::vector<int64_t>{4, 3}));
+  AuditQuery by_patient;
+  by_patient.patient_id = "P1";
+  EXPECT_EQ(Seqs(by_patient), (std::vector<int64_t>{4, 2}));
+  AuditQuery by_facility;
+  by_facility.facility_id = 10;
+  EXPECT_EQ(Seqs(by_facility), (std::vector<int64_t>{5, 2, 1}));
+  AuditQuery combined;
+  combined.facility_id = 20;
+  combined.patient_id = "P1";
+  EXPECT_EQ(Seqs(combined), (std::vector<int64_t>{4}));
+  AuditQuery none;
+  none.user_id = 42;
+  int64_t total = -1;
+  EXPECT_TRUE(Seqs(none, &total).empty());
+  EXPECT_EQ(total, 0);
+}
+
+TEST_P(AuditSearchTest, ActionIsAPrefixMatch) {
+  AuditQuery q;
+  q.action = "patient.";
+  EXPECT_EQ(Seqs(q), (std::vector<int64_t>{4, 3, 2}));
+  q.action = "patient";
+  EXPECT_EQ(Seqs(q), (std::vector<int64_t>{6, 4, 3, 2}));
+  q.action = "patient.read";
+  EXPECT_EQ(Seqs(q), (std::vector<int64_t>{4, 2}));
+  q.action = "Patient.";  // case-sensitive
+  EXPECT_TRUE(Seqs(q).empty());
+  q.action = "patient_";  // '_' is not a wildcard
+  EXPECT_TRUE(Seqs(q).empty());
+  q.action = "%";
+  EXPECT_TRUE(Seqs(q).empty());
+}
+
+TEST_P(AuditSearchTest, TimeRangeIsInclusive) {
+  AuditQuery q;
+  q.from = kStart + 2 * 60'000;
+  q.to = kStart + 4 * 60'000;
+  EXPECT_EQ(Seqs(q), (std::vector<int64_t>{4, 3, 2}));
+  AuditQuery after;
+  after.from = kStart + 5 * 60'000 + 1;
+  EXPECT_EQ(Seqs(after), (std::vector<int64_t>{6}));
+}
+
+TEST_P(AuditSearchTest, LimitAndOffsetPageWithTotal) {
+  AuditQuery q;
+  q.limit = 2;
+  q.offset = 1;
+  int64_t total = 0;
+  EXPECT_EQ(Seqs(q, &total), (std::vector<int64_t>{5, 4}));
+  EXPECT_EQ(total, 6);
+  q.offset = 10;
+  EXPECT_TRUE(Seqs(q, &total).empty());
+  EXPECT_EQ(total, 6);
+}
+
+TEST_P(AuditSearchTest, InvalidLimitIsRejectedByFindAndClampedBySearch) {
+  AuditQuery q;
+  q.limit = 0;
+  EXPECT_EQ(log().Find(q).error().code(), core::Code::kInvalidInput);
+  q.limit = 201;
+  EXPECT_EQ(log().Find(q).error().code(), core::Code::kInvalidInput);
+  q.limit = 10;
+  q.offset = -1;
+  EXPECT_EQ(log().Find(q).error().code(), core::Code::kInvalidInput);
+  AuditQuery lenient;
+  lenient.limit = 1000;
+  int64_t total = 0;
+  EXPECT_EQ(log().Search(lenient, &total).size(), 6u);
+  EXPECT_EQ(total, 6);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, AuditLogTest, tsunagu::testing::AllBackends(),
+                         tsunagu::testing::BackendParamName);
+INSTANTIATE_TEST_SUITE_P(Backends, AuditSearchTest, tsunagu::testing::AllBackends(),
+                         tsunagu::testing::BackendParamName);
+
+}  // namespace
+}  // namespace tsunagu::audit

@@ -140,6 +140,18 @@ const std::map<std::string, Setter>& Setters() {
          c.server.idle_timeout_ms = static_cast<int>(n);
          return core::Status::Ok();
        }},
+      {"mllp-port",
+       [](AppConfig& c, const std::string& v) {
+         int64_t n = 0;
+         TSUNAGU_RETURN_IF_ERROR(SetInt("mllp-port", v, 1, 65535, n));
+         c.mllp_port = static_cast<uint16_t>(n);
+         return core::Status::Ok();
+       }},
+      {"mllp-address",
+       [](AppConfig& c, const std::string& v) {
+         c.mllp_address = v;
+         return core::Status::Ok();
+       }},
       {"access-log",
        [](AppConfig& c, const std::string& v) {
          c.server.access_log = Truthy(v);
@@ -171,6 +183,8 @@ const std::map<std::string, std::string>& IniKeys() {
       {"smtp.username", "smtp-user"},
       {"smtp.password", "smtp-password"},
       {"smtp.starttls", "smtp-starttls"},
+      {"mllp.port", "mllp-port"},
+      {"mllp.address", "mllp-address"},
       {"log.file", "log-file"},
       {"log.level", "log-level"},
   };
@@ -248,6 +262,7 @@ std::string ConfigUsage() {
   --tls-cert PEM --tls-key PEM   serve HTTPS (TLS 1.3 only)            [tls] cert / key
   --smtp-url URL         smtp://host:port or smtps://host:port         [smtp] url
   --smtp-from ADDR --smtp-user USER --smtp-password PW --smtp-starttls [smtp] from/username/password/starttls
+  --mllp-port N --mllp-address A   HL7 v2 MLLP listener (default 127.0.0.1) [mllp] port / address
   --log-file PATH --log-level debug|info|warn|error                    [log] file / level
 )";
 }

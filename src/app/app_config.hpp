@@ -20,6 +20,8 @@ struct AppConfig {
   std::string log_file;
   std::string log_level = "info";
   bool secure_cookies = false;  // forced on with TLS
+  uint16_t mllp_port = 0;       // 0 = no HL7 MLLP listener
+  std::string mllp_address = "127.0.0.1";
 
   std::string DatabaseUrl() const;
   std::string PublicUrl() const;

@@ -11,6 +11,12 @@
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
 #include "auth/totp.hpp"
+#include "clinical/clinical_routes.hpp"
+#include "clinical/resource_store.hpp"
+#include "clinical/timeline_service.hpp"
+#include "consent/access_policy.hpp"
+#include "consent/consent_routes.hpp"
+#include "consent/consent_service.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
 #include "http/router.hpp"
@@ -18,8 +24,13 @@
 #include "http/websocket_hub.hpp"
 #include "mail/mailer.hpp"
 #include "registry/facility_service.hpp"
+#include "registry/mpi_routes.hpp"
+#include "registry/patient_matcher.hpp"
 #include "registry/patient_service.hpp"
 #include "registry/registry_routes.hpp"
+#include "ssmix2/importer.hpp"
+#include "ssmix2/mllp_listener.hpp"
+#include "store/blob_store.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
 
@@ -38,6 +49,12 @@ struct Application::Impl {
   std::unique_ptr<registry::PatientService> patients;
   std::unique_ptr<auth::SessionService> sessions;
   std::unique_ptr<mail::Mailer> mailer;
+  std::unique_ptr<store::BlobStore> blobs;
+  std::unique_ptr<registry::PatientMatcher> matcher;
+  std::unique_ptr<consent::ConsentService> consents;
+  std::unique_ptr<consent::AccessPolicy> access;
+  std::unique_ptr<clinical::ResourceStore> resources;
+  std::unique_ptr<clinical::TimelineService> timeline;
 };
 
 Application::Application() : impl_(std::make_unique<Impl>()) {}
@@ -56,7 +73,9 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
   TSUNAGU_ASSIGN_OR_RETURN(m.db, store::OpenDatabase(config.DatabaseUrl()));
   TSUNAGU_RETURN_IF_ERROR(store::ApplyMigrations(
       *m.db, {audit::AuditLog::Migrations(), auth::AccountService::Migrations(),
-              registry::FacilityService::Migrations(), registry::PatientService::Migrations()}));
+              registry::FacilityService::Migrations(), registry::PatientService::Migrations(),
+              consent::ConsentService::Migrations(), clinical::ResourceStore::Migrations(),
+              ssmix2::Ssmix2Importer::Migrations()}));
   TSUNAGU_ASSIGN_OR_RETURN(
       m.signer, audit::AuditSigner::OpenOrCreate(config.data_dir + "/keys/audit_ed25519.key"));
   m.audit = std::make_unique<audit::AuditLog>(*m.db, m.clock, *m.signer);
@@ -70,6 +89,14 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
       *m.db, m.clock, *m.accounts, *m.hasher, *m.totp,
       [facilities](int64_t fid) { return facilities->RequiresMfa(fid); });
   m.mailer = config.smtp.url.empty() ? mail::MakeLogMailer() : mail::MakeSmtpMailer(config.smtp);
+  m.blobs = std::make_unique<store::BlobStore>(config.data_dir + "/blobs");
+  m.matcher = std::make_unique<registry::PatientMatcher>(*m.db);
+  m.consents = std::make_unique<consent::ConsentService>(*m.db, m.clock, *m.blobs, *m.patients,
+                                                         *m.facilities);
+  m.access = std::make_unique<consent::AccessPolicy>(*m.consents);
+  m.resources = std::make_unique<clinical::ResourceStore>(*m.db, m.clock);
+  m.timeline = std::make_unique<clinical::TimelineService>(*m.resources, *m.patients, *m.facilities,
+                                                           *m.access, *m.audit);
   return app;
 }
 
@@ -93,6 +120,12 @@ int Application::Serve() {
   registry::RegistryDeps registry_deps{*m.facilities, *m.patients, *m.accounts,
                                        *m.audit,      *m.mailer,   m.config.PublicUrl()};
   registry::RegisterRegistryRoutes(router, registry_deps);
+  registry::MpiDeps mpi_deps{*m.patients, *m.matcher, *m.facilities, *m.audit};
+  registry::RegisterMpiRoutes(router, mpi_deps);
+  consent::ConsentDeps consent_deps{*m.consents, *m.patients, *m.facilities, *m.audit};
+  consent::RegisterConsentRoutes(router, consent_deps);
+  clinical::ClinicalDeps clinical_deps{*m.timeline};
+  clinical::RegisterClinicalRoutes(router, clinical_deps);
 
   http::ServerOptions options = m.config.server;
   if (options.static_root.empty() && std::filesystem::exists("web/dist/index.html")) {
@@ -111,6 +144,18 @@ int Application::Serve() {
     core::LogError("server.listen_failed", {{"error", st.ToString()}});
     return 1;
   }
+  std::unique_ptr<ssmix2::MllpListener> mllp;
+  if (m.config.mllp_port != 0) {
+    ssmix2::MllpOptions mllp_options;
+    mllp_options.address = m.config.mllp_address;
+    mllp_options.port = m.config.mllp_port;
+    mllp = std::make_unique<ssmix2::MllpListener>(*m.resources, *m.facilities, mllp_options);
+    if (auto st = mllp->Start(); !st.ok()) {
+      core::LogError("mllp.listen_failed", {{"error", st.ToString()}});
+      return 1;
+    }
+    core::LogInfo("mllp.started", {{"port", std::to_string(mllp->port())}});
+  }
   audit::AuditHeadSigner head_signer(*m.audit);
   head_signer.Start();
   core::LogInfo(
@@ -119,6 +164,7 @@ int Application::Serve() {
        {"port", std::to_string(server.port())},
        {"database", m.db->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgresql"}});
   server.Run();
+  if (mllp) mllp->Stop();
   head_signer.Stop();
   core::LogInfo("server.stopped");
   return 0;
@@ -132,6 +178,7 @@ auth::SessionService& Application::sessions() { return *impl_->sessions; }
 auth::Totp& Application::totp() { return *impl_->totp; }
 registry::FacilityService& Application::facilities() { return *impl_->facilities; }
 registry::PatientService& Application::patients() { return *impl_->patients; }
+clinical::ResourceStore& Application::resources() { return *impl_->resources; }
 const AppConfig& Application::config() const { return impl_->config; }
 
 }  // namespace tsunagu::app

@@ -25,6 +25,9 @@ namespace tsunagu::registry {
 class FacilityService;
 class PatientService;
 }  // namespace tsunagu::registry
+namespace tsunagu::clinical {
+class ResourceStore;
+}
 namespace tsunagu::mail {
 class Mailer;
 }
@@ -48,6 +51,7 @@ class Application {
   auth::Totp& totp();
   registry::FacilityService& facilities();
   registry::PatientService& patients();
+  clinical::ResourceStore& resources();
   const AppConfig& config() const;
 
  private:

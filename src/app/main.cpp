@@ -1,4 +1,8 @@
 // tsunagu: the regional health and care information network server.
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -11,6 +15,7 @@
 #include "auth/account_service.hpp"
 #include "core/log.hpp"
 #include "registry/facility_service.hpp"
+#include "ssmix2/import_command.hpp"
 #include "store/database.hpp"
 
 namespace {
@@ -28,6 +33,10 @@ Usage:
                                    create the secretariat and its first network admin
   tsunagu admin reset-password --login ID [options]
                                    print a temporary password for a user
+  tsunagu import ss-mix2 --facility CODE [--watch] [--quarantine DIR] [--rescan] DIR [options]
+                                   import an SS-MIX2 standardized storage tree
+  tsunagu import hl7 --facility CODE FILE... [options]
+                                   import HL7 v2 message files
   tsunagu version
 
 )";
@@ -120,6 +129,41 @@ int AdminResetPassword(std::vector<std::string> args) {
   return 0;
 }
 
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) { g_stop = true; }
+
+int Import(std::vector<std::string> args) {
+  if (args.empty() || (args[0] != "ss-mix2" && args[0] != "hl7")) {
+    std::cerr << tsunagu::ssmix2::kImportUsage;
+    return 2;
+  }
+  const bool ssmix2 = args[0] == "ss-mix2";
+  args.erase(args.begin());
+  tsunagu::core::Result<tsunagu::ssmix2::Ssmix2ImportArgs> tree = tsunagu::core::InvalidInput("");
+  tsunagu::core::Result<tsunagu::ssmix2::Hl7ImportArgs> files = tsunagu::core::InvalidInput("");
+  if (ssmix2) {
+    tree = tsunagu::ssmix2::TakeSsmix2ImportArgs(args);
+    if (!tree) return Fail(tree.error());
+  } else {
+    files = tsunagu::ssmix2::TakeHl7ImportArgs(args);
+    if (!files) return Fail(files.error());
+  }
+  auto app = OpenApp(args);
+  if (!app) return Fail(app.error());
+  std::signal(SIGINT, OnStopSignal);
+  std::signal(SIGTERM, OnStopSignal);
+  tsunagu::ssmix2::ImportDeps deps{(*app)->db(),
+                                   (*app)->resources(),
+                                   (*app)->facilities(),
+                                   (*app)->config().data_dir,
+                                   tsunagu::core::SystemClock::Instance(),
+                                   &g_stop,
+                                   isatty(STDOUT_FILENO) != 0};
+  return ssmix2 ? tsunagu::ssmix2::RunImportSsmix2(deps, *tree, std::cout, std::cerr)
+                : tsunagu::ssmix2::RunImportHl7(deps, *files, std::cout, std::cerr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -160,6 +204,7 @@ int main(int argc, char** argv) {
       if (!app) return Fail(app.error());
       return tsunagu::audit::RunAuditVerify((*app)->db(), (*app)->signer(), std::cout);
     }
+    if (cmd == "import") return Import(args);
     if (cmd == "admin" && !args.empty() && args[0] == "init") {
       return AdminInit({args.begin() + 1, args.end()});
     }

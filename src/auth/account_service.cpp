@@ -273,6 +273,7 @@ core::Result<User> AccountService::Update(int64_t user_id, const UserPatch& patc
           .status());
   if (user.disabled && !was_disabled) TSUNAGU_RETURN_IF_ERROR(EndAllSessions(*tx, user_id));
   TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+  UserChanged(user_id);
   return user;
 }
 
@@ -354,6 +355,7 @@ core::Status AccountService::ChangePassword(int64_t user_id, const std::string& 
                   "WHERE id = ?",
                   {Text(hash), Int(clock_.NowMillis()), Int(user_id)})
           .status());
+  UserChanged(user_id);
   return core::Status::Ok();
 }
 
@@ -379,6 +381,7 @@ core::Status AccountService::EnableTotp(int64_t user_id, int64_t step) {
   if (changed == 0) {
     return core::Conflict("no pending two-factor enrolment (start it again)");
   }
+  UserChanged(user_id);
   return core::Status::Ok();
 }
 
@@ -397,6 +400,7 @@ core::Status AccountService::EndAllSessions(store::Executor& ex, int64_t user_id
       ex.Execute("DELETE FROM sessions WHERE user_id = ?", {Int(user_id)}).status());
   TSUNAGU_RETURN_IF_ERROR(
       ex.Execute("DELETE FROM mfa_challenges WHERE user_id = ?", {Int(user_id)}).status());
+  UserChanged(user_id);
   return core::Status::Ok();
 }
 

@@ -6,6 +6,7 @@
 // read and written by SessionService of the same module).
 // Thread-safe (stateless over the Database; counters are updated atomically in SQL).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,9 +112,21 @@ class AccountService {
   // if the step is not newer than the last accepted one (a replayed code).
   core::Status AcceptTotpStep(int64_t user_id, int64_t step);
 
+  // Called (with the user id) whenever this service changes a user in a way
+  // that a resolved session reflects (profile, role, disabled, password,
+  // second factor) or ends the user's sessions, so that in-memory session
+  // caches drop them at once. Set once at start, before serving.
+  void SetUserChangedListener(std::function<void(int64_t user_id)> listener) {
+    user_changed_ = std::move(listener);
+  }
+
  private:
   core::Status EndAllSessions(store::Executor& ex, int64_t user_id);
 
+  std::function<void(int64_t)> user_changed_;
+  void UserChanged(int64_t user_id) const {
+    if (user_changed_) user_changed_(user_id);
+  }
   store::Database& db_;
   const core::Clock& clock_;
   PasswordHasher& hasher_;

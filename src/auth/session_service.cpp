@@ -46,6 +46,7 @@ SessionService::SessionService(store::Database& db, const core::Clock& clock,
       facility_requires_mfa_(std::move(facility_requires_mfa)) {
   auto dummy = hasher_.Hash(core::RandomToken(16));
   if (dummy) dummy_hash_ = *dummy;
+  accounts_.SetUserChangedListener([this](int64_t user_id) { ForgetCachedUser(user_id); });
 }
 
 bool SessionService::MfaEnrollmentRequired(const User& user) const {
@@ -225,10 +226,21 @@ core::Result<SessionInfo> SessionService::Resolve(const std::string& session_tok
   if (session_token.empty() || session_token.size() > kMaxTokenLength) {
     return core::Unauthenticated(kLoginRequired);
   }
+  const std::string token_hash = internal::Sha256Hex(session_token);
+  {
+    const int64_t now = clock_.NowMillis();
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(token_hash);
+    if (it != cache_.end() && now - it->second.cached_at < kCacheMillis &&
+        now - it->second.info.created_at < kAbsoluteTimeoutMillis &&
+        now - it->second.info.last_seen_at < kTouchIntervalMillis) {
+      return it->second.info;
+    }
+  }
   TSUNAGU_ASSIGN_OR_RETURN(
       auto rows, db_.Query("SELECT id, public_id, user_id, csrf_token, created_at, last_seen_at "
                            "FROM sessions WHERE token_hash = ?",
-                           {Text(internal::Sha256Hex(session_token))}));
+                           {Text(token_hash)}));
   if (rows.empty()) return core::Unauthenticated(kLoginRequired);
   const store::Row& row = rows.rows[0];
   SessionInfo s;
@@ -262,13 +274,29 @@ core::Result<SessionInfo> SessionService::Resolve(const std::string& session_tok
                           user->occupation, user->role,        public_id};
   s.must_change_password = user->must_change_password;
   s.mfa_enrollment_required = MfaEnrollmentRequired(*user);
+  {
+    std::lock_guard lock(cache_mu_);
+    if (cache_.size() >= kMaxCachedSessions) cache_.clear();
+    cache_[token_hash] = CachedSession{s, now};
+  }
   return s;
+}
+
+void SessionService::ForgetCached(const std::string& token_hash) {
+  std::lock_guard lock(cache_mu_);
+  cache_.erase(token_hash);
+}
+
+void SessionService::ForgetCachedUser(int64_t user_id) {
+  std::lock_guard lock(cache_mu_);
+  std::erase_if(cache_, [user_id](const auto& kv) { return kv.second.info.user.id == user_id; });
 }
 
 core::Status SessionService::Logout(const std::string& session_token) {
   if (session_token.empty() || session_token.size() > kMaxTokenLength) {
     return core::Status::Ok();
   }
+  ForgetCached(internal::Sha256Hex(session_token));
   return db_
       .Execute("DELETE FROM sessions WHERE token_hash = ?",
                {Text(internal::Sha256Hex(session_token))})
@@ -276,6 +304,7 @@ core::Status SessionService::Logout(const std::string& session_token) {
 }
 
 core::Status SessionService::EndSessionsOf(int64_t user_id, int64_t keep_row_id) {
+  ForgetCachedUser(user_id);
   return db_
       .Execute("DELETE FROM sessions WHERE user_id = ? AND id <> ?",
                {Int(user_id), Int(keep_row_id)})

@@ -16,8 +16,10 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "auth/account_service.hpp"
 #include "auth/types.hpp"
@@ -78,6 +80,13 @@ class SessionService {
   // last_seen_at is written at most this often (so idle expiry may come up
   // to one minute early), sparing a database write on every request.
   static constexpr int64_t kTouchIntervalMillis = 60 * 1000;
+  // Resolved sessions are cached in memory this long, so that a burst of
+  // requests costs one database round trip. Logout, password change and
+  // ending a user's sessions through this service drop the entries at once;
+  // changes made elsewhere (another server process, an admin disabling the
+  // user) take effect within this time.
+  static constexpr int64_t kCacheMillis = 1000;
+  static constexpr size_t kMaxCachedSessions = 20000;
 
   inline static const char* const kBadCredentials = "invalid login ID or password";
   inline static const char* const kLocked = "account locked, try again later";
@@ -142,6 +151,15 @@ class SessionService {
   FacilityRequiresMfa facility_requires_mfa_;
   std::string dummy_hash_;  // verified for unknown login IDs (equal timing)
   std::atomic<int64_t> last_purge_{0};
+
+  struct CachedSession {
+    SessionInfo info;
+    int64_t cached_at = 0;
+  };
+  void ForgetCached(const std::string& token_hash);
+  void ForgetCachedUser(int64_t user_id);
+  std::mutex cache_mu_;
+  std::unordered_map<std::string, CachedSession> cache_;  // by token hash
 };
 
 }  // namespace tsunagu::auth

@@ -254,6 +254,15 @@ core::Result<Facility> FacilityService::Get(int64_t id) const {
   return FacilityFromRow(rs->rows[0]);
 }
 
+core::Result<Facility> FacilityService::FindByCode(std::string_view code) const {
+  if (code.empty()) return core::NotFound("facility not found");
+  auto rs = db_.Query(std::string("SELECT ") + kFacilityColumns + " FROM facilities WHERE code = ?",
+                      {std::string(code)});
+  if (!rs) return rs.error();
+  if (rs->empty()) return core::NotFound("facility not found");
+  return FacilityFromRow(rs->rows[0]);
+}
+
 std::vector<Facility> FacilityService::List(const FacilityFilter& filter) const {
   std::string sql = std::string("SELECT ") + kFacilityColumns + " FROM facilities WHERE 1 = 1";
   std::vector<Value> params;

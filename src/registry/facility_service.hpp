@@ -45,6 +45,8 @@ class FacilityService {
   // unknown area), Conflict for a duplicate institution code.
   core::Result<Facility> Create(const Facility& facility);
   core::Result<Facility> Get(int64_t id) const;
+  // By 10-digit medical institution code. NotFound when none has it.
+  core::Result<Facility> FindByCode(std::string_view code) const;
   std::vector<Facility> List(const FacilityFilter& filter) const;
   core::Result<Facility> Update(int64_t id, const FacilityPatch& patch);
   bool RequiresMfa(int64_t facility_id) const;

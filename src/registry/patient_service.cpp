@@ -62,7 +62,8 @@ PatientService::PatientService(store::Database& db, const core::Clock& clock,
     : db_(db), clock_(clock), facilities_(facilities) {}
 
 store::MigrationSet PatientService::Migrations() {
-  return {"registry.patients", {R"sql(
+  return {"registry.patients",
+          {R"sql(
 CREATE TABLE patients (
   id {{ID}},
   regional_id TEXT NOT NULL UNIQUE,
@@ -88,6 +89,13 @@ CREATE TABLE patient_links (
   PRIMARY KEY (facility_id, local_id)
 );
 CREATE INDEX patient_links_patient ON patient_links (patient_id);
+)sql",
+           R"sql(
+ALTER TABLE patients ADD COLUMN merged_into BIGINT;
+ALTER TABLE patients ADD COLUMN merged_at BIGINT;
+ALTER TABLE patients ADD COLUMN merged_by BIGINT;
+ALTER TABLE patient_links ADD COLUMN created_by BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX patients_phone ON patients (phone);
 )sql"}};
 }
 
@@ -157,8 +165,8 @@ core::Result<Patient> PatientService::Register(const NewPatient& in, const Viewe
 core::Result<Patient> PatientService::Get(const std::string& regional_id,
                                           const Viewer& viewer) const {
   if (!IsValidRegionalId(regional_id)) return core::NotFound("patient not found");
-  std::string sql =
-      std::string("SELECT ") + kPatientColumns + " FROM patients p WHERE p.regional_id = ?";
+  std::string sql = std::string("SELECT ") + kPatientColumns +
+                    " FROM patients p WHERE p.regional_id = ? AND p.merged_into IS NULL";
   std::vector<Value> params{regional_id};
   if (!viewer.network_admin) {
     sql +=
@@ -176,7 +184,7 @@ core::Result<Patient> PatientService::Get(const std::string& regional_id,
 
 std::vector<Patient> PatientService::Search(const PatientQuery& q, const Viewer& viewer,
                                             int64_t* total) const {
-  std::string where = " FROM patients p WHERE 1 = 1";
+  std::string where = " FROM patients p WHERE p.merged_into IS NULL";
   std::vector<Value> params;
   if (!viewer.network_admin) {
     where +=
@@ -256,13 +264,11 @@ core::Result<Patient> PatientService::Update(const std::string& regional_id,
 core::Status PatientService::Link(const std::string& regional_id, int64_t facility_id,
                                   const std::string& local_id) {
   if (core::Trim(local_id).empty()) return core::InvalidInput("local_id is required");
-  auto rs = db_.Query("SELECT id FROM patients WHERE regional_id = ?", {regional_id});
-  if (!rs) return rs.error();
-  if (rs->empty()) return core::NotFound("patient not found");
+  TSUNAGU_ASSIGN_OR_RETURN(int64_t patient_id, IdOf(regional_id));
   auto ins = db_.Execute(
       "INSERT INTO patient_links (patient_id, facility_id, local_id, created_at) "
       "VALUES (?, ?, ?, ?)",
-      {rs->rows[0].Int(0), facility_id, core::Trim(local_id), clock_.NowMillis()});
+      {patient_id, facility_id, core::Trim(local_id), clock_.NowMillis()});
   if (!ins) {
     if (ins.error().code() == core::Code::kConflict) {
       return core::Conflict("this local patient ID is already linked");
@@ -270,6 +276,108 @@ core::Status PatientService::Link(const std::string& regional_id, int64_t facili
     return ins.error();
   }
   return core::Status::Ok();
+}
+
+core::Result<int64_t> PatientService::IdOf(const std::string& regional_id) const {
+  if (!IsValidRegionalId(regional_id)) return core::NotFound("patient not found");
+  auto rs = db_.Query("SELECT id FROM patients WHERE regional_id = ? AND merged_into IS NULL",
+                      {regional_id});
+  if (!rs) return rs.error();
+  if (rs->empty()) return core::NotFound("patient not found");
+  return rs->rows[0].Int(0);
+}
+
+core::Result<std::string> PatientService::RegionalIdOf(int64_t patient_id) const {
+  auto rs = db_.Query("SELECT regional_id FROM patients WHERE id = ? AND merged_into IS NULL",
+                      {patient_id});
+  if (!rs) return rs.error();
+  if (rs->empty()) return core::NotFound("patient not found");
+  return rs->rows[0].Text(0);
+}
+
+bool PatientService::Exists(int64_t patient_id) const {
+  return RegionalIdOf(patient_id).has_value();
+}
+
+bool PatientService::IsLinkedTo(int64_t patient_id, int64_t facility_id) const {
+  auto rs = db_.Query(
+      "SELECT 1 FROM patient_links l JOIN patients p ON p.id = l.patient_id "
+      "WHERE l.patient_id = ? AND l.facility_id = ? AND p.merged_into IS NULL",
+      {patient_id, facility_id});
+  return rs && !rs->empty();
+}
+
+std::vector<PatientLink> PatientService::LinksAt(int64_t patient_id, int64_t facility_id) const {
+  std::vector<PatientLink> out;
+  for (auto& link : LinksOf(patient_id)) {
+    if (link.facility_id == facility_id) out.push_back(std::move(link));
+  }
+  return out;
+}
+
+core::Status PatientService::LinkLocalId(const std::string& regional_id, int64_t facility_id,
+                                         const std::string& local_id, int64_t by_user) {
+  std::string id = core::Trim(local_id);
+  if (id.empty()) return core::InvalidInput("local_id is required");
+  if (id.size() > 64 || !core::IsValidUtf8(id)) {
+    return core::InvalidInput("local_id must be valid text of at most 64 bytes");
+  }
+  if (facility_id <= 0) return core::InvalidInput("facility_id is required");
+  if (!facilities_.Get(facility_id)) return core::NotFound("facility not found");
+  TSUNAGU_ASSIGN_OR_RETURN(int64_t patient_id, IdOf(regional_id));
+  // ON CONFLICT keeps the statement from failing (and, on PostgreSQL, from
+  // poisoning a surrounding transaction); zero rows means "already linked".
+  auto ins = db_.Execute(
+      "INSERT INTO patient_links (patient_id, facility_id, local_id, created_at, created_by) "
+      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (facility_id, local_id) DO NOTHING",
+      {patient_id, facility_id, id, clock_.NowMillis(), by_user});
+  if (!ins) return ins.error();
+  if (*ins == 0) return core::Conflict("this local patient ID is already linked");
+  return core::Status::Ok();
+}
+
+core::Status PatientService::Unlink(const std::string& regional_id, int64_t facility_id,
+                                    const std::string& local_id) {
+  TSUNAGU_ASSIGN_OR_RETURN(int64_t patient_id, IdOf(regional_id));
+  auto del = db_.Execute(
+      "DELETE FROM patient_links WHERE patient_id = ? AND facility_id = ? AND local_id = ?",
+      {patient_id, facility_id, core::Trim(local_id)});
+  if (!del) return del.error();
+  if (*del == 0) return core::NotFound("link not found");
+  return core::Status::Ok();
+}
+
+core::Result<PatientService::MergeResult> PatientService::Merge(
+    store::Executor& tx, const std::string& survivor_regional_id,
+    const std::string& duplicate_regional_id, int64_t by_user) {
+  if (survivor_regional_id == duplicate_regional_id) {
+    return core::InvalidInput("a patient cannot be merged into itself");
+  }
+  auto id_of = [&tx](const std::string& rid) -> core::Result<int64_t> {
+    if (!IsValidRegionalId(rid)) return core::NotFound("patient not found");
+    auto rs =
+        tx.Query("SELECT id FROM patients WHERE regional_id = ? AND merged_into IS NULL", {rid});
+    if (!rs) return rs.error();
+    if (rs->empty()) return core::NotFound("patient not found");
+    return rs->rows[0].Int(0);
+  };
+  MergeResult out;
+  TSUNAGU_ASSIGN_OR_RETURN(out.survivor_id, id_of(survivor_regional_id));
+  TSUNAGU_ASSIGN_OR_RETURN(out.duplicate_id, id_of(duplicate_regional_id));
+  int64_t now = clock_.NowMillis();
+  // Guarded by "merged_into IS NULL" so that two concurrent merges of the
+  // same duplicate cannot both succeed.
+  auto marked = tx.Execute(
+      "UPDATE patients SET merged_into = ?, merged_at = ?, merged_by = ?, updated_at = ? "
+      "WHERE id = ? AND merged_into IS NULL",
+      {out.survivor_id, now, by_user, now, out.duplicate_id});
+  if (!marked) return marked.error();
+  if (*marked == 0) return core::NotFound("patient not found");
+  auto moved = tx.Execute("UPDATE patient_links SET patient_id = ? WHERE patient_id = ?",
+                          {out.survivor_id, out.duplicate_id});
+  if (!moved) return moved.error();
+  out.links_moved = *moved;
+  return out;
 }
 
 }  // namespace tsunagu::registry

@@ -3,7 +3,9 @@
 // search by folded kana/name, birth date, local ID and regional ID.
 // Owns the tables patients and patient_links. Visibility until the consent
 // module decides: a facility sees the patients linked to it; the secretariat
-// sees all. Thread-safe.
+// sees all. A patient merged into another (master patient index) is gone for
+// every lookup: Get/Search/Link answer as for an unknown patient.
+// Thread-safe.
 #include <vector>
 
 #include "core/clock.hpp"
@@ -34,6 +36,42 @@ class PatientService {
   // Links a local ID of a facility to the patient. Conflict when taken.
   core::Status Link(const std::string& regional_id, int64_t facility_id,
                     const std::string& local_id);
+
+  // --- master patient index (docs/consent.md) ------------------------------
+  // These do no visibility check: route handlers authorise first.
+
+  // Internal key of a live (not merged) patient; NotFound otherwise.
+  core::Result<int64_t> IdOf(const std::string& regional_id) const;
+  // Regional ID of a live patient; NotFound otherwise.
+  core::Result<std::string> RegionalIdOf(int64_t patient_id) const;
+  // True when a live patient with this internal key exists.
+  bool Exists(int64_t patient_id) const;
+  // True when the live patient has at least one link at the facility.
+  bool IsLinkedTo(int64_t patient_id, int64_t facility_id) const;
+  // The patient's links at one facility (empty for unknown ids).
+  std::vector<PatientLink> LinksAt(int64_t patient_id, int64_t facility_id) const;
+  // Links a facility's local ID at consent time and records who did it.
+  // InvalidInput for an empty or over-long local_id or facility 0, NotFound
+  // for an unknown regional ID or facility, Conflict when the local ID is
+  // already linked (to this or another patient).
+  core::Status LinkLocalId(const std::string& regional_id, int64_t facility_id,
+                           const std::string& local_id, int64_t by_user);
+  // Removes one link. NotFound when the patient or that link does not exist.
+  core::Status Unlink(const std::string& regional_id, int64_t facility_id,
+                      const std::string& local_id);
+
+  struct MergeResult {
+    int64_t survivor_id = 0;
+    int64_t duplicate_id = 0;
+    int64_t links_moved = 0;
+  };
+  // Moves every link of `duplicate` to `survivor` and marks the duplicate as
+  // merged (it disappears from Get/Search/IdOf). Runs on `tx` so that a
+  // caller can move its own rows (consents) in the same transaction; the
+  // caller commits. InvalidInput when both are the same patient, NotFound
+  // when either is unknown or already merged.
+  core::Result<MergeResult> Merge(store::Executor& tx, const std::string& survivor_regional_id,
+                                  const std::string& duplicate_regional_id, int64_t by_user);
 
  private:
   std::vector<PatientLink> LinksOf(int64_t patient_id) const;

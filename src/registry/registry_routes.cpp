@@ -28,9 +28,9 @@ json::array ToArray(const std::vector<std::string>& v) {
   return a;
 }
 
-json::object FacilityJson(const Facility& f, const FacilityService& facilities) {
+json::object FacilityJson(const Facility& f, const std::vector<Area>& areas) {
   std::string area_name;
-  for (const auto& a : facilities.ListAreas()) {
+  for (const auto& a : areas) {
     if (a.code == f.area) area_name = a.name;
   }
   return {{"id", f.id},
@@ -53,7 +53,7 @@ json::object FacilityJson(const Facility& f, const FacilityService& facilities) 
 json::object ApplicationJson(const Application& a, const FacilityService& facilities) {
   return {{"id", a.id},
           {"status", a.status},
-          {"facility", FacilityJson(a.facility, facilities)},
+          {"facility", FacilityJson(a.facility, facilities.ListAreas())},
           {"applicant_name", a.applicant_name},
           {"applicant_email", a.applicant_email},
           {"applicant_phone", a.applicant_phone},
@@ -227,7 +227,7 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
                                InvitationMailBody(approval->facility.name, url)});
     Audit(d, req, "facility.approve", "facility:" + std::to_string(approval->facility.id));
     return http::JsonResponse(
-        200, json::object{{"facility", FacilityJson(approval->facility, d.facilities)},
+        200, json::object{{"facility", FacilityJson(approval->facility, d.facilities.ListAreas())},
                           {"invitation_url", url},
                           {"mail_sent", sent.ok()}});
   });
@@ -306,7 +306,8 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
       if (!f.type) return Fail(core::InvalidInput("type is not a known facility type"));
     }
     json::array items;
-    for (const auto& fac : d.facilities.List(f)) items.push_back(FacilityJson(fac, d.facilities));
+    const auto areas = d.facilities.ListAreas();
+    for (const auto& fac : d.facilities.List(f)) items.push_back(FacilityJson(fac, areas));
     return http::JsonResponse(200, json::object{{"items", std::move(items)}});
   });
 
@@ -317,7 +318,7 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
     if (!id) return Fail(core::NotFound("facility not found"));
     auto f = d.facilities.Get(*id);
     if (!f) return Fail(f.error());
-    return http::JsonResponse(200, FacilityJson(*f, d.facilities));
+    return http::JsonResponse(200, FacilityJson(*f, d.facilities.ListAreas()));
   });
 
   r.Post("/api/v1/facilities", [&d](Request& req) {
@@ -331,7 +332,7 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
     auto created = d.facilities.Create(*f);
     if (!created) return Fail(created.error());
     Audit(d, req, "facility.create", "facility:" + std::to_string(created->id));
-    return http::JsonResponse(201, FacilityJson(*created, d.facilities));
+    return http::JsonResponse(201, FacilityJson(*created, d.facilities.ListAreas()));
   });
 
   r.Patch("/api/v1/facilities/:id", [&d](Request& req) {
@@ -373,7 +374,7 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
     auto updated = d.facilities.Update(*id, patch);
     if (!updated) return Fail(updated.error());
     Audit(d, req, "facility.update", "facility:" + std::to_string(*id));
-    return http::JsonResponse(200, FacilityJson(*updated, d.facilities));
+    return http::JsonResponse(200, FacilityJson(*updated, d.facilities.ListAreas()));
   });
 
   // --- staff accounts ------------------------------------------------------

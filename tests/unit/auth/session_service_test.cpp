@@ -83,6 +83,34 @@ TEST_P(SessionServiceTest, LockoutAfterFiveFailuresReleasedAfterFifteenMinutes) 
   EXPECT_TRUE(sessions_->Login("taro", kGoodPassword, "10.0.0.1").has_value());
 }
 
+TEST_P(SessionServiceTest, CachedSessionFollowsAccountChangesAtOnce) {
+  User user = CreateUser("taro");
+  auto login = sessions_->Login("taro", kGoodPassword, "10.0.0.1");
+  ASSERT_TRUE(login.has_value());
+  ASSERT_TRUE(sessions_->Resolve(login->session_token).has_value());  // now cached
+  UserPatch role;
+  role.occupation = Occupation::kPhysician;
+  ASSERT_TRUE(accounts_->Update(user.id, role).has_value());
+  auto resolved = sessions_->Resolve(login->session_token);
+  ASSERT_TRUE(resolved.has_value());
+  EXPECT_EQ(resolved->principal.occupation, Occupation::kPhysician);
+  UserPatch off;
+  off.disabled = true;
+  ASSERT_TRUE(accounts_->Update(user.id, off).has_value());
+  EXPECT_EQ(sessions_->Resolve(login->session_token).status().code(), core::Code::kUnauthenticated);
+}
+
+TEST_P(SessionServiceTest, SessionEndedElsewhereIsRefusedWithinTheCacheTime) {
+  CreateUser("taro");
+  auto login = sessions_->Login("taro", kGoodPassword, "10.0.0.1");
+  ASSERT_TRUE(login.has_value());
+  ASSERT_TRUE(sessions_->Resolve(login->session_token).has_value());
+  // Another server process ends the session directly in the database.
+  ASSERT_TRUE(db().Execute("DELETE FROM sessions").has_value());
+  clock_.Advance(SessionService::kCacheMillis);
+  EXPECT_EQ(sessions_->Resolve(login->session_token).status().code(), core::Code::kUnauthenticated);
+}
+
 TEST_P(SessionServiceTest, DisabledUserCannotLogIn) {
   User user = CreateUser("taro");
   auto login = sessions_->Login("taro", kGoodPassword, "10.0.0.1");

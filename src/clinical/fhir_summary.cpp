@@ -1,0 +1,268 @@
+#include "clinical/fhir_summary.hpp"
+
+#include <boost/json.hpp>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+namespace tsunagu::clinical {
+namespace {
+
+namespace json = boost::json;
+
+const json::value* Path(const json::value* v, std::initializer_list<std::string_view> keys) {
+  for (std::string_view key : keys) {
+    if (!v) return nullptr;
+    if (v->is_array()) {
+      const auto& a = v->as_array();
+      v = a.empty() ? nullptr : &a[0];
+      if (!v) return nullptr;
+    }
+    const json::object* o = v->if_object();
+    if (!o) return nullptr;
+    v = o->if_contains(key);
+  }
+  if (v && v->is_array()) {
+    const auto& a = v->as_array();
+    return a.empty() ? nullptr : &a[0];
+  }
+  return v;
+}
+
+std::optional<double> Number(const json::value* v) {
+  if (!v) return std::nullopt;
+  if (v->is_double()) return v->as_double();
+  if (v->is_int64()) return static_cast<double>(v->as_int64());
+  if (v->is_uint64()) return static_cast<double>(v->as_uint64());
+  return std::nullopt;
+}
+
+std::string Text(const json::value* v) {
+  if (!v) return {};
+  if (v->is_string()) return std::string(v->as_string());
+  if (auto n = Number(v)) return FormatNumber(*n);
+  if (v->is_bool()) return v->as_bool() ? "true" : "false";
+  return {};
+}
+
+// CodeableConcept: text, else the first coding's display, else its code.
+std::string ConceptText(const json::value* cc) {
+  if (!cc) return {};
+  if (std::string t = Text(Path(cc, {"text"})); !t.empty()) return t;
+  if (std::string d = Text(Path(cc, {"coding", "display"})); !d.empty()) return d;
+  return Text(Path(cc, {"coding", "code"}));
+}
+
+std::string ConceptCode(const json::value* cc) { return Text(Path(cc, {"coding", "code"})); }
+
+// Quantity as "value unit".
+std::string QuantityText(const json::value* q) {
+  if (!q) return {};
+  std::string value = Text(Path(q, {"value"}));
+  if (value.empty()) return {};
+  std::string unit = Text(Path(q, {"unit"}));
+  if (unit.empty()) unit = Text(Path(q, {"code"}));
+  return value + unit;
+}
+
+void Add(ResourceSummary& s, std::string key, std::string value) {
+  if (!value.empty()) s.fields.emplace_back(std::move(key), std::move(value));
+}
+
+std::string YjCodeOf(const ResourceRecord& r, const json::value* medication_concept) {
+  if (IsYjCodeSystem(r.code_system) && !r.code.empty()) return r.code;
+  if (!medication_concept || !medication_concept->is_object()) return {};
+  const json::value* list = medication_concept->as_object().if_contains("coding");
+  if (!list || !list->is_array()) return {};
+  for (const auto& c : list->as_array()) {
+    if (!c.is_object()) continue;
+    std::string system = Text(c.as_object().if_contains("system"));
+    std::string code = Text(c.as_object().if_contains("code"));
+    if (IsYjCodeSystem(system) && !code.empty()) return code;
+  }
+  return {};
+}
+
+void SummarizeDosage(const json::value* dosage, MedicationInfo& m) {
+  if (!dosage) return;
+  const json::value* dose = Path(dosage, {"doseAndRate", "doseQuantity"});
+  if (!dose) dose = Path(dosage, {"dose"});  // MedicationAdministration.dosage
+  if (dose) {
+    m.dose = Text(Path(dose, {"value"}));
+    m.unit = Text(Path(dose, {"unit"}));
+    if (m.unit.empty()) m.unit = Text(Path(dose, {"code"}));
+  }
+  m.frequency = ConceptText(Path(dosage, {"timing", "code"}));
+  if (m.frequency.empty()) m.frequency = Text(Path(dosage, {"text"}));
+  m.route = ConceptText(Path(dosage, {"route"}));
+  if (m.days.empty()) {
+    m.days = Text(Path(dosage, {"timing", "repeat", "boundsDuration", "value"}));
+  }
+}
+
+void SummarizeMedication(const ResourceRecord& r, const json::value& v, ResourceSummary& s) {
+  MedicationInfo m;
+  const json::value* medication_concept = Path(&v, {"medicationCodeableConcept"});
+  m.name = ConceptText(medication_concept);
+  if (m.name.empty()) m.name = r.display;
+  m.yj_code = YjCodeOf(r, medication_concept);
+  if (r.resource_type == "MedicationRequest") {
+    m.days = Text(Path(&v, {"dispenseRequest", "expectedSupplyDuration", "value"}));
+    m.quantity = QuantityText(Path(&v, {"dispenseRequest", "quantity"}));
+    SummarizeDosage(Path(&v, {"dosageInstruction"}), m);
+  } else if (r.resource_type == "MedicationDispense") {
+    m.days = Text(Path(&v, {"daysSupply", "value"}));
+    m.quantity = QuantityText(Path(&v, {"quantity"}));
+    SummarizeDosage(Path(&v, {"dosageInstruction"}), m);
+  } else {
+    SummarizeDosage(Path(&v, {"dosage"}), m);
+  }
+  Add(s, "medication", m.name);
+  Add(s, "dose", m.dose);
+  Add(s, "unit", m.unit);
+  Add(s, "frequency", m.frequency);
+  Add(s, "days", m.days);
+  Add(s, "route", m.route);
+  Add(s, "quantity", m.quantity);
+  Add(s, "status", Text(Path(&v, {"status"})));
+  s.medication = std::move(m);
+}
+
+bool IsAbnormalFlag(const std::string& flag) {
+  return !flag.empty() && flag != "N" && flag != "n" && flag != "normal";
+}
+
+void SummarizeObservation(const json::value& v, ResourceSummary& s) {
+  LabValue lab;
+  if (const json::value* q = Path(&v, {"valueQuantity"})) {
+    lab.value = Number(Path(q, {"value"}));
+    lab.unit = Text(Path(q, {"unit"}));
+    if (lab.unit.empty()) lab.unit = Text(Path(q, {"code"}));
+    std::string comparator = Text(Path(q, {"comparator"}));
+    if (lab.value) lab.value_text = comparator + FormatNumber(*lab.value);
+  } else if (const json::value* str = Path(&v, {"valueString"})) {
+    lab.value_text = Text(str);
+    double d = 0;
+    const char* begin = lab.value_text.data();
+    const char* end = begin + lab.value_text.size();
+    auto [ptr, ec] = std::from_chars(begin, end, d);
+    if (ec == std::errc() && ptr == end) lab.value = d;
+  } else if (const json::value* cc = Path(&v, {"valueCodeableConcept"})) {
+    lab.value_text = ConceptText(cc);
+  }
+  const json::value* range = Path(&v, {"referenceRange"});
+  if (range) {
+    lab.low = Number(Path(range, {"low", "value"}));
+    lab.high = Number(Path(range, {"high", "value"}));
+    lab.range_text = Text(Path(range, {"text"}));
+    if (lab.range_text.empty()) {
+      if (lab.low && lab.high) {
+        lab.range_text = FormatNumber(*lab.low) + "-" + FormatNumber(*lab.high);
+      } else if (lab.low) {
+        lab.range_text = "≥" + FormatNumber(*lab.low);
+      } else if (lab.high) {
+        lab.range_text = "≤" + FormatNumber(*lab.high);
+      }
+    }
+  }
+  lab.flag = ConceptCode(Path(&v, {"interpretation"}));
+  if (lab.flag.empty() && lab.value) {
+    if (lab.high && *lab.value > *lab.high) lab.flag = "H";
+    if (lab.low && *lab.value < *lab.low) lab.flag = "L";
+  }
+  lab.abnormal = IsAbnormalFlag(lab.flag);
+  Add(s, "value", lab.value_text);
+  Add(s, "unit", lab.unit);
+  Add(s, "reference_range", lab.range_text);
+  Add(s, "flag", lab.flag);
+  Add(s, "status", Text(Path(&v, {"status"})));
+  if (!lab.value_text.empty()) s.lab = std::move(lab);
+}
+
+}  // namespace
+
+bool IsYjCodeSystem(std::string_view system) {
+  if (system == kYjCodeSystem || system == "urn:oid:1.2.392.100495.20.1.74" ||
+      system == "urn:oid:1.2.392.100495.20.2.74") {
+    return true;
+  }
+  // Table names as HL7 v2 senders spell them: "YJ", "99YJ", ".../yj".
+  if (system.size() < 2) return false;
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  if (lower(system[system.size() - 2]) != 'y' || lower(system.back()) != 'j') return false;
+  if (system.size() == 2) return true;
+  char before = system[system.size() - 3];
+  return !std::isalpha(static_cast<unsigned char>(before));
+}
+
+std::string FormatNumber(double value) {
+  if (!std::isfinite(value)) return {};
+  if (std::fabs(value) < 1e15 && value == std::trunc(value)) {
+    return std::to_string(static_cast<long long>(value));
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", value);
+  return buf;
+}
+
+ResourceSummary Summarize(const ResourceRecord& r) {
+  ResourceSummary s;
+  boost::system::error_code ec;
+  json::value v = json::parse(r.json, ec);
+  if (ec || !v.is_object()) return s;
+  const std::string& t = r.resource_type;
+  if (t == "MedicationRequest" || t == "MedicationDispense" || t == "MedicationAdministration") {
+    SummarizeMedication(r, v, s);
+  } else if (t == "Observation") {
+    SummarizeObservation(v, s);
+  } else if (t == "Condition") {
+    Add(s, "clinical_status", ConceptCode(Path(&v, {"clinicalStatus"})));
+    Add(s, "verification_status", ConceptCode(Path(&v, {"verificationStatus"})));
+    Add(s, "onset", Text(Path(&v, {"onsetDateTime"})));
+    Add(s, "abatement", Text(Path(&v, {"abatementDateTime"})));
+    Add(s, "severity", ConceptText(Path(&v, {"severity"})));
+  } else if (t == "AllergyIntolerance") {
+    Add(s, "type", Text(Path(&v, {"type"})));
+    Add(s, "allergy_category", Text(Path(&v, {"category"})));
+    Add(s, "criticality", Text(Path(&v, {"criticality"})));
+    Add(s, "clinical_status", ConceptCode(Path(&v, {"clinicalStatus"})));
+    std::string reactions;
+    if (const json::value* list = v.as_object().if_contains("reaction"); list && list->is_array()) {
+      for (const auto& reaction : list->as_array()) {
+        std::string m = ConceptText(Path(&reaction, {"manifestation"}));
+        if (m.empty()) continue;
+        if (!reactions.empty()) reactions += "、";
+        reactions += m;
+      }
+    }
+    Add(s, "reaction", reactions);
+  } else if (t == "Immunization") {
+    Add(s, "vaccine", ConceptText(Path(&v, {"vaccineCode"})));
+    Add(s, "lot_number", Text(Path(&v, {"lotNumber"})));
+    Add(s, "dose", QuantityText(Path(&v, {"doseQuantity"})));
+    Add(s, "status", Text(Path(&v, {"status"})));
+  } else if (t == "Encounter") {
+    std::string cls = Text(Path(&v, {"class", "display"}));
+    if (cls.empty()) cls = Text(Path(&v, {"class", "code"}));
+    Add(s, "class", cls);
+    Add(s, "status", Text(Path(&v, {"status"})));
+    Add(s, "service_type", ConceptText(Path(&v, {"serviceType"})));
+  } else if (t == "DiagnosticReport") {
+    Add(s, "conclusion", Text(Path(&v, {"conclusion"})));
+    Add(s, "status", Text(Path(&v, {"status"})));
+  } else if (t == "DocumentReference") {
+    Add(s, "document_type", ConceptText(Path(&v, {"type"})));
+    Add(s, "description", Text(Path(&v, {"description"})));
+    Add(s, "title", Text(Path(&v, {"content", "attachment", "title"})));
+    Add(s, "content_type", Text(Path(&v, {"content", "attachment", "contentType"})));
+  } else if (t == "ServiceRequest") {
+    Add(s, "status", Text(Path(&v, {"status"})));
+    Add(s, "intent", Text(Path(&v, {"intent"})));
+  }
+  return s;
+}
+
+}  // namespace tsunagu::clinical

@@ -1,0 +1,57 @@
+#pragma once
+// Reads the fields a timeline shows from a stored FHIR R4 (JP Core)
+// resource: medication dose / unit / frequency / days / route, lab value /
+// unit / reference range / abnormal flag, condition status, and so on.
+// Tolerant: a field that is absent or of an unexpected shape is left empty.
+// Pure functions; thread-safe.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "clinical/resource.hpp"
+
+namespace tsunagu::clinical {
+
+// The code system the network uses for YJ codes (個別医薬品コード, 12
+// characters; the first 7 name the ingredient). IsYjCodeSystem also accepts
+// the other spellings seen in the field.
+inline constexpr std::string_view kYjCodeSystem = "urn:oid:1.2.392.100495.20.1.73";
+bool IsYjCodeSystem(std::string_view system);
+
+struct LabValue {
+  std::optional<double> value;  // valueQuantity.value (or a numeric valueString)
+  std::string value_text;       // the value as shown ("5.6", "陰性", "<0.5")
+  std::string unit;
+  std::optional<double> low, high;  // referenceRange[0]
+  std::string range_text;           // referenceRange[0].text or "low-high"
+  std::string flag;                 // interpretation code: H, L, HH, LL, A, ... or ""
+  bool abnormal = false;            // flag other than N, or the value outside low..high
+};
+
+struct MedicationInfo {
+  std::string name;       // medication text
+  std::string yj_code;    // "" when the resource carries no YJ code
+  std::string dose;       // "1"
+  std::string unit;       // "錠"
+  std::string frequency;  // "1日3回毎食後"
+  std::string days;       // supply days, "14"
+  std::string route;      // "内服"
+  std::string quantity;   // total quantity with unit, "42錠"
+};
+
+struct ResourceSummary {
+  // Ordered key/value pairs to display (keys in snake_case; docs/api.md).
+  std::vector<std::pair<std::string, std::string>> fields;
+  std::optional<LabValue> lab;               // Observation with a value
+  std::optional<MedicationInfo> medication;  // MedicationRequest / Dispense / Administration
+};
+
+// Never fails: unreadable JSON gives an empty summary.
+ResourceSummary Summarize(const ResourceRecord& record);
+
+// "5", "5.25", "-0.3": a number without trailing zeros.
+std::string FormatNumber(double value);
+
+}  // namespace tsunagu::clinical

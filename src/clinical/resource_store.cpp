@@ -1,0 +1,466 @@
+#include "clinical/resource_store.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cstdio>
+
+#include "consent/access_policy.hpp"
+#include "core/random.hpp"
+
+namespace tsunagu::clinical {
+namespace {
+
+namespace json = boost::json;
+using store::Value;
+
+constexpr const char* kColumns =
+    "id, resource_type, source_facility_id, local_patient_id, source_key, category, code_system, "
+    "code, display, effective, effective_end, source_time, json, stored_at";
+
+// Replaces the stored row when the record is not older and differs from it.
+// RETURNING gives the row's id: our fresh id means inserted, another id means
+// updated, no row means older or unchanged (classified afterwards).
+constexpr const char* kUpsertSql =
+    "INSERT INTO resources (id, resource_type, source_facility_id, local_patient_id, source_key, "
+    "category, code_system, code, display, effective, effective_end, source_time, retracted, "
+    "json, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) "
+    "ON CONFLICT (source_facility_id, resource_type, source_key) DO UPDATE SET "
+    "local_patient_id = excluded.local_patient_id, category = excluded.category, "
+    "code_system = excluded.code_system, code = excluded.code, display = excluded.display, "
+    "effective = excluded.effective, effective_end = excluded.effective_end, "
+    "source_time = excluded.source_time, retracted = 0, json = excluded.json, "
+    "stored_at = excluded.stored_at "
+    "WHERE excluded.source_time >= resources.source_time AND (resources.retracted <> 0 OR "
+    "resources.json <> excluded.json OR resources.local_patient_id <> excluded.local_patient_id) "
+    "RETURNING id";
+
+// A retraction keeps the stored content and only hides it. A retraction of a
+// key never seen is stored too, so that an older record arriving later cannot
+// resurrect it.
+constexpr const char* kRetractSql =
+    "INSERT INTO resources (id, resource_type, source_facility_id, local_patient_id, source_key, "
+    "category, code_system, code, display, effective, effective_end, source_time, retracted, "
+    "json, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) "
+    "ON CONFLICT (source_facility_id, resource_type, source_key) DO UPDATE SET "
+    "retracted = 1, source_time = excluded.source_time, stored_at = excluded.stored_at "
+    "WHERE excluded.source_time >= resources.source_time AND resources.retracted = 0 "
+    "RETURNING id";
+
+constexpr const char* kSourceTimeSql =
+    "SELECT source_time FROM resources "
+    "WHERE source_facility_id = ? AND resource_type = ? AND source_key = ?";
+
+// An identical record with a newer source time: remember the time so that a
+// record older than it (but newer than the first copy) cannot win later.
+constexpr const char* kTouchSql =
+    "UPDATE resources SET source_time = ? "
+    "WHERE source_facility_id = ? AND resource_type = ? AND source_key = ? AND source_time < ?";
+
+bool IsResourceTypeName(std::string_view s) {
+  if (s.empty() || s.size() > 64 || !(s[0] >= 'A' && s[0] <= 'Z')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
+}
+
+core::Status ValidateRecord(const ResourceRecord& r, size_t index) {
+  auto bad = [index](const std::string& what) {
+    return core::InvalidInput("record " + std::to_string(index) + ": " + what);
+  };
+  if (!IsResourceTypeName(r.resource_type)) return bad("resource_type is not a FHIR type name");
+  if (r.source_facility_id <= 0) return bad("source_facility_id is required");
+  if (r.local_patient_id.empty() || r.local_patient_id.size() > 64) {
+    return bad("local_patient_id is required (at most 64 bytes)");
+  }
+  if (r.source_key.empty() || r.source_key.size() > 512) {
+    return bad("source_key is required (at most 512 bytes)");
+  }
+  if (r.json.empty()) {
+    if (r.retracted) return core::Status::Ok();
+    return bad("json is required");
+  }
+  boost::system::error_code ec;
+  json::value v = json::parse(r.json, ec);
+  if (ec || !v.is_object()) return bad("json is not a JSON object");
+  const json::value* type = v.as_object().if_contains("resourceType");
+  if (!type || !type->is_string() || type->as_string() != r.resource_type) {
+    return bad("json resourceType does not match resource_type");
+  }
+  return core::Status::Ok();
+}
+
+bool IsDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  int month = (s[5] - '0') * 10 + (s[6] - '0');
+  int day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+std::string CivilFromDays(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+  return buf;
+}
+
+// The day after a YYYY-MM-DD date: "effective <= to" for date-times is
+// "effective < next day", which sorts the same in every collation.
+std::string NextDay(std::string_view date) {
+  int64_t y = std::stoll(std::string(date.substr(0, 4)));
+  unsigned m = static_cast<unsigned>(std::stoi(std::string(date.substr(5, 2))));
+  unsigned d = static_cast<unsigned>(std::stoi(std::string(date.substr(8, 2))));
+  return CivilFromDays(DaysFromCivil(y, m, d) + 1);
+}
+
+std::string EncodeCursor(const std::string& effective, const std::string& id) {
+  std::string raw = effective + "|" + id;
+  return core::HexEncode(raw.data(), raw.size());
+}
+
+bool DecodeCursor(const std::string& cursor, std::string& effective, std::string& id) {
+  if (cursor.empty() || cursor.size() % 2 != 0 || cursor.size() > 400) return false;
+  std::string raw;
+  for (size_t i = 0; i < cursor.size(); i += 2) {
+    auto nibble = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    int hi = nibble(cursor[i]), lo = nibble(cursor[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    raw.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  auto bar = raw.rfind('|');
+  if (bar == std::string::npos) return false;
+  effective = raw.substr(0, bar);
+  id = raw.substr(bar + 1);
+  return !id.empty();
+}
+
+StoredResource FromRow(const store::Row& r) {
+  StoredResource s;
+  ResourceRecord& rec = s.record;
+  rec.id = r.Text(0);
+  rec.resource_type = r.Text(1);
+  rec.source_facility_id = r.Int(2);
+  rec.local_patient_id = r.Text(3);
+  rec.source_key = r.Text(4);
+  rec.category = ParseCategory(r.Text(5)).value_or(Category::kPatientInfo);
+  rec.code_system = r.Text(6);
+  rec.code = r.Text(7);
+  rec.display = r.Text(8);
+  rec.effective = r.Text(9);
+  rec.effective_end = r.Text(10);
+  rec.source_time = r.Int(11);
+  s.stored_at = r.Int(13);
+  rec.json = WithResourceId(r.Text(12), rec.id, s.stored_at);
+  return s;
+}
+
+std::string Placeholders(size_t n) {
+  std::string s = "(";
+  for (size_t i = 0; i < n; ++i) s += i ? ", ?" : "?";
+  return s + ")";
+}
+
+}  // namespace
+
+std::string WithResourceId(const std::string& text, const std::string& id, int64_t stored_at) {
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return text;
+  json::object& o = v.as_object();
+  // Keep "resourceType" first, then "id", as FHIR servers customarily do.
+  json::object out;
+  out.reserve(o.size() + 2);
+  if (auto* t = o.if_contains("resourceType")) out["resourceType"] = *t;
+  out["id"] = id;
+  for (auto& kv : o) {
+    if (kv.key() == "resourceType" || kv.key() == "id") continue;
+    out[kv.key()] = std::move(kv.value());
+  }
+  if (stored_at > 0) {
+    json::value& meta = out["meta"];
+    if (!meta.is_object()) meta = json::object{};
+    meta.as_object()["lastUpdated"] = core::FormatIsoUtc(stored_at);
+  }
+  return json::serialize(out);
+}
+
+bool AccessRule::Allows(int64_t source_facility_id, Category category) const {
+  return categories.contains(category) && (any_source || sources.contains(source_facility_id));
+}
+
+AccessScope AccessScope::FromGrant(const consent::AccessGrant& grant) {
+  AccessScope scope;
+  scope.rules.push_back({grant.categories(), grant.sources(), grant.any_source()});
+  AccessRule medication{{}, grant.medication_sources(), grant.any_medication_source()};
+  for (Category c : {Category::kPrescription, Category::kDispensing}) {
+    if (grant.categories().contains(c)) medication.categories.insert(c);
+  }
+  scope.rules.push_back(std::move(medication));
+  std::erase_if(scope.rules, [](const AccessRule& r) {
+    return r.categories.empty() || (!r.any_source && r.sources.empty());
+  });
+  return scope;
+}
+
+bool AccessScope::Allows(int64_t source_facility_id, Category category) const {
+  return std::any_of(rules.begin(), rules.end(),
+                     [&](const AccessRule& r) { return r.Allows(source_facility_id, category); });
+}
+
+std::set<Category> AccessScope::Categories() const {
+  std::set<Category> out;
+  for (const auto& r : rules) out.insert(r.categories.begin(), r.categories.end());
+  return out;
+}
+
+ResourceStore::ResourceStore(store::Database& db, const core::Clock& clock)
+    : db_(db), clock_(clock) {}
+
+store::MigrationSet ResourceStore::Migrations() {
+  return {"clinical.resources", {R"sql(
+CREATE TABLE resources (
+  id TEXT PRIMARY KEY,
+  resource_type TEXT NOT NULL,
+  source_facility_id BIGINT NOT NULL,
+  local_patient_id TEXT NOT NULL,
+  source_key TEXT NOT NULL,
+  category TEXT NOT NULL,
+  code_system TEXT NOT NULL DEFAULT '',
+  code TEXT NOT NULL DEFAULT '',
+  display TEXT NOT NULL DEFAULT '',
+  effective TEXT NOT NULL DEFAULT '',
+  effective_end TEXT NOT NULL DEFAULT '',
+  source_time BIGINT NOT NULL,
+  retracted INTEGER NOT NULL DEFAULT 0,
+  json TEXT NOT NULL,
+  stored_at BIGINT NOT NULL,
+  UNIQUE (source_facility_id, resource_type, source_key)
+);
+CREATE INDEX resources_patient_effective
+  ON resources (source_facility_id, local_patient_id, effective DESC);
+CREATE INDEX resources_patient_code ON resources (source_facility_id, local_patient_id, code);
+CREATE INDEX resources_type_code ON resources (resource_type, code);
+)sql"}};
+}
+
+core::Result<WriteStats> ResourceStore::Write(std::span<const ResourceRecord> records) {
+  WriteStats stats;
+  if (records.empty()) return stats;
+  if (records.size() > kMaxBatch) {
+    return core::InvalidInput("too many records in one batch (at most " +
+                              std::to_string(kMaxBatch) + ")");
+  }
+  for (size_t i = 0; i < records.size(); ++i) {
+    TSUNAGU_RETURN_IF_ERROR(ValidateRecord(records[i], i));
+  }
+  const int64_t now = clock_.NowMillis();
+  TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
+  std::vector<Value> params(14);
+  for (const ResourceRecord& r : records) {
+    std::string fresh_id = core::RandomHex(16);
+    params[0] = fresh_id;
+    params[1] = r.resource_type;
+    params[2] = r.source_facility_id;
+    params[3] = r.local_patient_id;
+    params[4] = r.source_key;
+    params[5] = std::string(ToString(r.category));
+    params[6] = r.code_system;
+    params[7] = r.code;
+    params[8] = r.display;
+    params[9] = r.effective;
+    params[10] = r.effective_end;
+    params[11] = r.source_time;
+    params[12] = r.json;
+    params[13] = now;
+    TSUNAGU_ASSIGN_OR_RETURN(auto rs, tx->Query(r.retracted ? kRetractSql : kUpsertSql, params));
+    if (!rs.empty()) {
+      if (r.retracted) {
+        ++stats.retracted;
+      } else if (rs.rows[0].Text(0) == fresh_id) {
+        ++stats.inserted;
+      } else {
+        ++stats.updated;
+      }
+      continue;
+    }
+    // Nothing written: the stored record is newer, or identical.
+    TSUNAGU_ASSIGN_OR_RETURN(
+        auto stored,
+        tx->Query(kSourceTimeSql, {r.source_facility_id, r.resource_type, r.source_key}));
+    int64_t stored_time = stored.empty() ? r.source_time : stored.rows[0].Int(0);
+    if (r.source_time < stored_time) {
+      ++stats.older_ignored;
+      continue;
+    }
+    ++stats.unchanged;
+    if (r.source_time > stored_time) {
+      TSUNAGU_RETURN_IF_ERROR(tx->Execute(
+          kTouchSql,
+          {r.source_time, r.source_facility_id, r.resource_type, r.source_key, r.source_time}));
+    }
+  }
+  TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+  return stats;
+}
+
+core::Result<StoredResource> ResourceStore::Get(std::string_view resource_type,
+                                                std::string_view id) const {
+  if (!IsResourceTypeName(resource_type) || id.empty() || id.size() > 64) {
+    return core::NotFound("resource not found");
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto rs, db_.Query(std::string("SELECT ") + kColumns +
+                             " FROM resources WHERE id = ? AND resource_type = ? AND retracted = 0",
+                         {std::string(id), std::string(resource_type)}));
+  if (rs.empty()) return core::NotFound("resource not found");
+  return FromRow(rs.rows[0]);
+}
+
+core::Result<std::string> ResourceStore::Read(std::string_view resource_type,
+                                              std::string_view id) const {
+  TSUNAGU_ASSIGN_OR_RETURN(StoredResource s, Get(resource_type, id));
+  return std::move(s.record.json);
+}
+
+core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
+  if (q.limit < 1 || q.limit > kMaxLimit) {
+    return core::InvalidInput("limit must be between 1 and " + std::to_string(kMaxLimit));
+  }
+  if (q.offset < 0) return core::InvalidInput("offset must not be negative");
+  if (!q.from.empty() && !IsDate(q.from)) return core::InvalidInput("from must be YYYY-MM-DD");
+  if (!q.to.empty() && !IsDate(q.to)) return core::InvalidInput("to must be YYYY-MM-DD");
+  std::string cursor_effective, cursor_id;
+  if (!q.cursor.empty() && !DecodeCursor(q.cursor, cursor_effective, cursor_id)) {
+    return core::InvalidInput("cursor is not valid");
+  }
+
+  ResourcePage page;
+  if (!q.all_patients && q.patients.empty()) {
+    if (q.with_total) page.total = 0;
+    return page;
+  }
+  std::string where = " FROM resources WHERE retracted = 0";
+  std::vector<Value> params;
+
+  if (!q.all_patients) {
+    where += " AND (";
+    for (size_t i = 0; i < q.patients.size(); ++i) {
+      where += i ? " OR " : "";
+      where += "(source_facility_id = ? AND local_patient_id = ?)";
+      params.emplace_back(q.patients[i].facility_id);
+      params.emplace_back(q.patients[i].local_id);
+    }
+    where += ")";
+  }
+
+  const std::set<Category> wanted(q.categories.begin(), q.categories.end());
+  auto category_in = [&params](const std::set<Category>& categories) {
+    for (Category c : categories) params.emplace_back(std::string(ToString(c)));
+    return "category IN " + Placeholders(categories.size());
+  };
+  if (q.scope) {
+    // Each rule becomes "(category IN (..) AND source_facility_id IN (..))",
+    // narrowed to the categories asked for; no rule left means nothing visible.
+    std::string rules;
+    for (const AccessRule& rule : q.scope->rules) {
+      std::set<Category> categories = rule.categories;
+      if (!wanted.empty())
+        std::erase_if(categories, [&](Category c) { return !wanted.contains(c); });
+      if (categories.empty() || (!rule.any_source && rule.sources.empty())) continue;
+      rules += rules.empty() ? "(" : " OR (";
+      rules += category_in(categories);
+      if (!rule.any_source) {
+        rules += " AND source_facility_id IN " + Placeholders(rule.sources.size());
+        for (int64_t s : rule.sources) params.emplace_back(s);
+      }
+      rules += ")";
+    }
+    if (rules.empty()) {
+      if (q.with_total) page.total = 0;
+      return page;
+    }
+    where += " AND (" + rules + ")";
+  } else if (!wanted.empty()) {
+    where += " AND " + category_in(wanted);
+  }
+  if (!q.source_facilities.empty()) {
+    where += " AND source_facility_id IN " + Placeholders(q.source_facilities.size());
+    for (int64_t s : q.source_facilities) params.emplace_back(s);
+  }
+  if (!q.resource_types.empty()) {
+    where += " AND resource_type IN " + Placeholders(q.resource_types.size());
+    for (const auto& t : q.resource_types) params.emplace_back(t);
+  }
+  if (!q.code.empty()) {
+    where += " AND code = ?";
+    params.emplace_back(q.code);
+    if (!q.code_system.empty()) {
+      where += " AND code_system = ?";
+      params.emplace_back(q.code_system);
+    }
+  }
+  if (!q.from.empty()) {
+    where += " AND effective >= ?";
+    params.emplace_back(q.from);
+  }
+  if (!q.to.empty()) {
+    where += " AND effective < ?";
+    params.emplace_back(NextDay(q.to));
+  }
+
+  if (q.with_total) {
+    TSUNAGU_ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*)" + where, params));
+    page.total = count.empty() ? 0 : count.rows[0].Int(0);
+  }
+
+  const bool desc = q.order == SortOrder::kNewestFirst;
+  std::string sql = std::string("SELECT ") + kColumns + where;
+  if (!q.cursor.empty()) {
+    sql += desc ? " AND (effective < ? OR (effective = ? AND id < ?))"
+                : " AND (effective > ? OR (effective = ? AND id > ?))";
+    params.emplace_back(cursor_effective);
+    params.emplace_back(cursor_effective);
+    params.emplace_back(cursor_id);
+  }
+  sql += desc ? " ORDER BY effective DESC, id DESC" : " ORDER BY effective ASC, id ASC";
+  // One row more than asked tells whether another page follows.
+  sql += " LIMIT ? OFFSET ?";
+  params.emplace_back(int64_t{q.limit} + 1);
+  params.emplace_back(int64_t{q.cursor.empty() ? q.offset : 0});
+  TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
+  const size_t n = std::min(rs.rows.size(), static_cast<size_t>(q.limit));
+  page.items.reserve(n);
+  for (size_t i = 0; i < n; ++i) page.items.push_back(FromRow(rs.rows[i]));
+  if (rs.rows.size() > n && !page.items.empty()) {
+    const auto& last = page.items.back().record;
+    page.next_cursor = EncodeCursor(last.effective, last.id);
+  }
+  return page;
+}
+
+}  // namespace tsunagu::clinical

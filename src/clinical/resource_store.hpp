@@ -1,0 +1,144 @@
+#pragma once
+// Storage of clinical resources: the FHIR JSON plus the index columns that
+// the timeline, the FHIR search and the access check read. Owns the table
+// "resources". Nothing here decides who may see what: callers pass the
+// patient's local IDs (resolved through the master patient index) and the
+// viewer's AccessScope, and the store applies both in SQL.
+//
+// Rows are keyed by (source_facility_id, resource_type, source_key). A later
+// record with the same key supersedes the stored one unless its source_time is
+// older; a retraction keeps the row (retracted = 1), which hides it from every
+// read. Data of a local patient ID that no regional patient links to is stored
+// but reachable only through that (facility, local ID) pair: linking it later
+// makes it visible at once, without rewriting a row.
+//
+// Thread-safety: safe to share between threads (stateless over the Database).
+// Ownership: borrows the database and the clock; both must outlive the store.
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clinical/resource.hpp"
+#include "core/clock.hpp"
+#include "core/status.hpp"
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+
+namespace tsunagu::consent {
+class AccessGrant;
+}
+
+namespace tsunagu::clinical {
+
+// What one Write() call did, per record.
+struct WriteStats {
+  int64_t inserted = 0;       // new key
+  int64_t updated = 0;        // content replaced by a newer (or equally new) record
+  int64_t unchanged = 0;      // same content re-imported (idempotent)
+  int64_t retracted = 0;      // hidden by a retraction (or a retraction stored first)
+  int64_t older_ignored = 0;  // older than the stored record: dropped
+  bool operator==(const WriteStats&) const = default;
+};
+
+// One local patient: a facility's patient ID.
+struct LocalPatient {
+  int64_t facility_id = 0;
+  std::string local_id;
+};
+
+// One access rule: these categories from these sources.
+struct AccessRule {
+  std::set<Category> categories;
+  std::set<int64_t> sources;
+  bool any_source = false;
+  bool Allows(int64_t source_facility_id, Category category) const;
+};
+
+// What a viewer may see of one patient: the union of its rules. Built from
+// the consent module's AccessGrant (the one access check) and applied in SQL.
+struct AccessScope {
+  std::vector<AccessRule> rules;
+  // Rule 1: the grant's categories from its sources; rule 2: prescription and
+  // dispensing data from its medication sources (dispensing consents).
+  static AccessScope FromGrant(const consent::AccessGrant& grant);
+  bool Allows(int64_t source_facility_id, Category category) const;
+  // Every category some rule allows from some source.
+  std::set<Category> Categories() const;
+};
+
+enum class SortOrder { kNewestFirst, kOldestFirst };
+
+struct ResourceQuery {
+  // The patient: every (facility, local ID) linked to the regional patient.
+  // Required unless all_patients is set (an empty list matches nothing).
+  std::vector<LocalPatient> patients;
+  bool all_patients = false;  // population queries (the caller restricts otherwise)
+  // Applied in SQL: rows outside the scope are never returned or counted.
+  std::optional<AccessScope> scope;
+  std::vector<Category> categories;         // any of; empty = all
+  std::vector<std::string> resource_types;  // any of; empty = all
+  std::string code_system;                  // with code; "" = any system
+  std::string code;                         // "" = any code
+  std::string from;                         // effective >= this date (YYYY-MM-DD); "" = open
+  std::string to;                           // effective on or before this date; "" = open
+  std::vector<int64_t> source_facilities;   // any of; empty = all
+  SortOrder order = SortOrder::kNewestFirst;
+  int limit = 50;           // 1..ResourceStore::kMaxLimit
+  int offset = 0;           // ignored when cursor is set
+  std::string cursor;       // ResourcePage::next_cursor of the previous page
+  bool with_total = false;  // also count all matches (one more query)
+};
+
+struct StoredResource {
+  ResourceRecord record;  // id set; json carries "id" and meta.lastUpdated
+  int64_t stored_at = 0;  // ms UTC of the last change
+};
+
+struct ResourcePage {
+  std::vector<StoredResource> items;
+  std::string next_cursor;       // "" when this is the last page
+  std::optional<int64_t> total;  // with_total only
+};
+
+class ResourceStore {
+ public:
+  static constexpr int kMaxLimit = 1000;
+  static constexpr size_t kMaxBatch = 20000;
+
+  ResourceStore(store::Database& db, const core::Clock& clock);
+  static store::MigrationSet Migrations();
+
+  // Stores a batch in one write transaction (group commit). Records are
+  // applied in order, so a later record of the same key in the batch wins
+  // unless it is older. Errors: InvalidInput naming the first bad record
+  // (missing resource_type / facility / local patient / source key, JSON that
+  // is not an object of that resourceType, more than kMaxBatch records) —
+  // nothing is written then; Unavailable / Internal on storage failure
+  // (nothing is written either).
+  core::Result<WriteStats> Write(std::span<const ResourceRecord> records);
+
+  // The FHIR JSON with "id" set. NotFound for an unknown or retracted
+  // resource. No access check: callers check the returned record first (Get).
+  core::Result<std::string> Read(std::string_view resource_type, std::string_view id) const;
+  // The record with its index fields (for the access check) and JSON.
+  core::Result<StoredResource> Get(std::string_view resource_type, std::string_view id) const;
+
+  // Matching non-retracted resources, sorted by effective then id. Errors:
+  // InvalidInput for a bad limit, offset, date or cursor; Internal on storage
+  // failure.
+  core::Result<ResourcePage> Search(const ResourceQuery& query) const;
+
+ private:
+  store::Database& db_;
+  const core::Clock& clock_;
+};
+
+// Sets "id" (and meta.lastUpdated when stored_at > 0) in a stored FHIR JSON
+// object. Returns the input unchanged if it is not a JSON object.
+std::string WithResourceId(const std::string& json, const std::string& id, int64_t stored_at);
+
+}  // namespace tsunagu::clinical

@@ -1,0 +1,435 @@
+#include "clinical/timeline_service.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "registry/facility_service.hpp"
+#include "registry/patient_service.hpp"
+
+namespace tsunagu::clinical {
+
+namespace {
+
+// Lab tables and warnings read at most this many resources of a patient.
+constexpr int kMaxScan = 5000;
+
+// The registry's own visibility rule is not the clinical one: the clinical
+// rule is the AccessPolicy, so the patient is resolved without it.
+constexpr registry::Viewer kResolver{0, true};
+
+std::string DatePart(const std::string& effective) { return effective.substr(0, 10); }
+
+bool IsDate(const std::string& s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+std::string CivilFromDays(int64_t z) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
+  return buf;
+}
+
+// date + n days (date is YYYY-MM-DD).
+std::string AddDays(const std::string& date, int64_t n) {
+  int64_t y = std::stoll(date.substr(0, 4));
+  auto m = static_cast<unsigned>(std::stoi(date.substr(5, 2)));
+  auto d = static_cast<unsigned>(std::stoi(date.substr(8, 2)));
+  return CivilFromDays(DaysFromCivil(y, m, d) + n);
+}
+
+// The last day of a medication record: effective_end, else effective plus
+// the supply days, else the day itself.
+std::string CourseEnd(const std::string& start, const std::string& effective_end,
+                      const std::string& days) {
+  if (IsDate(DatePart(effective_end))) return std::max(start, DatePart(effective_end));
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(days.data(), days.data() + days.size(), n);
+  if (ec == std::errc() && ptr == days.data() + days.size() && n > 0 && n < 3650) {
+    return AddDays(start, n - 1);
+  }
+  return start;
+}
+
+std::string Ingredient(const std::string& yj_code) {
+  return yj_code.size() >= 7 ? yj_code.substr(0, 7) : std::string();
+}
+
+std::string Period(const MedicationCourse& c) {
+  return c.start == c.end ? c.start : c.start + "〜" + c.end;
+}
+
+}  // namespace
+
+// Facility names, looked up once per request.
+class TimelineService::FacilityNames {
+ public:
+  explicit FacilityNames(const registry::FacilityService& facilities) : facilities_(facilities) {}
+  const std::string& operator()(int64_t id) {
+    auto it = names_.find(id);
+    if (it == names_.end()) it = names_.emplace(id, facilities_.NameOf(id)).first;
+    return it->second;
+  }
+
+ private:
+  const registry::FacilityService& facilities_;
+  std::map<int64_t, std::string> names_;
+};
+
+struct TimelineService::Access {
+  registry::Patient patient;
+  std::vector<LocalPatient> locals;
+  AccessScope scope;
+};
+
+TimelineService::TimelineService(const ResourceStore& resources,
+                                 const registry::PatientService& patients,
+                                 const registry::FacilityService& facilities,
+                                 const consent::AccessPolicy& policy, audit::AuditLog& audit)
+    : resources_(resources),
+      patients_(patients),
+      facilities_(facilities),
+      policy_(policy),
+      audit_(audit) {}
+
+core::Status TimelineService::Record(const ReadContext& reader, const std::string& action,
+                                     const std::string& patient_id, const std::string& object,
+                                     const std::string& outcome, const std::string& reason) const {
+  audit::AuditEvent e = reader.event;
+  if (e.user_id == 0) e.user_id = reader.viewer.user_id;
+  if (e.facility_id == 0) e.facility_id = reader.viewer.facility_id;
+  if (e.occupation.empty()) e.occupation = std::string(auth::ToString(reader.viewer.occupation));
+  e.action = action;
+  e.patient_id = patient_id;
+  e.object = object;
+  e.outcome = outcome;
+  e.reason = reason;
+  auto appended = audit_.Append(std::move(e));
+  if (!appended) {
+    // Clinical data is never shown without its audit entry.
+    return core::Internal("the access could not be recorded", appended.error().ToString());
+  }
+  return core::Status::Ok();
+}
+
+core::Result<TimelineService::Access> TimelineService::Authorize(const ReadContext& reader,
+                                                                 const std::string& regional_id,
+                                                                 const std::string& action) const {
+  auto patient = patients_.Get(regional_id, kResolver);
+  if (!patient) {
+    if (patient.error().code() != core::Code::kNotFound) return patient.error();
+    TSUNAGU_RETURN_IF_ERROR(Record(reader, action, "", "patient", "failure", "unknown patient"));
+    return core::NotFound("patient not found");
+  }
+  auto grant = policy_.Evaluate(reader.viewer, patient->id);
+  if (!grant) {
+    TSUNAGU_RETURN_IF_ERROR(
+        Record(reader, action, regional_id, "patient", "denied", grant.error().message()));
+    if (grant.error().code() == core::Code::kForbidden) return grant.error();
+    return core::Forbidden("no consent covers this patient for you");
+  }
+  Access access;
+  access.patient = std::move(*patient);
+  for (const auto& link : access.patient.links) {
+    access.locals.push_back({link.facility_id, link.local_id});
+  }
+  access.scope = AccessScope::FromGrant(*grant);
+  return access;
+}
+
+TimelineItem TimelineService::ToItem(const StoredResource& resource, FacilityNames& names) {
+  const ResourceRecord& r = resource.record;
+  TimelineItem item;
+  item.id = r.id;
+  item.resource_type = r.resource_type;
+  item.category = r.category;
+  item.effective = r.effective;
+  item.effective_end = r.effective_end;
+  item.display = r.display;
+  item.code_system = r.code_system;
+  item.code = r.code;
+  item.source_facility_id = r.source_facility_id;
+  item.source_facility_name = names(r.source_facility_id);
+  item.summary = Summarize(r);
+  return item;
+}
+
+core::Result<Timeline> TimelineService::GetTimeline(const ReadContext& reader,
+                                                    const std::string& regional_id,
+                                                    const TimelineQuery& query) const {
+  constexpr const char* kAction = "clinical.timeline";
+  if (query.limit < 1 || query.limit > kMaxPage) {
+    return core::InvalidInput("limit must be between 1 and " + std::to_string(kMaxPage));
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(Access access, Authorize(reader, regional_id, kAction));
+  FacilityNames names(facilities_);
+  Timeline timeline;
+  timeline.regional_id = access.patient.regional_id;
+
+  ResourceQuery allergies;
+  allergies.patients = access.locals;
+  allergies.scope = access.scope;
+  allergies.categories = {Category::kAllergy};
+  allergies.limit = ResourceStore::kMaxLimit;
+  TSUNAGU_ASSIGN_OR_RETURN(ResourcePage allergy_page, resources_.Search(allergies));
+  for (const auto& r : allergy_page.items) timeline.allergies.push_back(ToItem(r, names));
+
+  ResourceQuery page;
+  page.patients = access.locals;
+  page.scope = access.scope;
+  page.categories = query.categories;
+  if (page.categories.empty()) {
+    // Allergies are on top already; source demographics are not events.
+    for (Category c : access.scope.Categories()) {
+      if (c != Category::kAllergy && c != Category::kPatientInfo) page.categories.push_back(c);
+    }
+  }
+  page.source_facilities = query.source_facilities;
+  page.from = query.from;
+  page.to = query.to;
+  page.limit = query.limit;
+  page.cursor = query.cursor;
+  page.with_total = true;
+  if (!page.categories.empty()) {
+    TSUNAGU_ASSIGN_OR_RETURN(ResourcePage found, resources_.Search(page));
+    for (const auto& r : found.items) timeline.items.push_back(ToItem(r, names));
+    timeline.next_cursor = found.next_cursor;
+    timeline.total = found.total.value_or(0);
+  }
+  TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, regional_id, "patient", "success",
+                                 "items=" + std::to_string(timeline.items.size())));
+  return timeline;
+}
+
+core::Result<LabResults> TimelineService::GetLabs(const ReadContext& reader,
+                                                  const std::string& regional_id,
+                                                  const LabQuery& query) const {
+  constexpr const char* kAction = "clinical.labs";
+  TSUNAGU_ASSIGN_OR_RETURN(Access access, Authorize(reader, regional_id, kAction));
+  FacilityNames names(facilities_);
+
+  ResourceQuery q;
+  q.patients = access.locals;
+  q.scope = access.scope;
+  q.categories = {Category::kLabResult};
+  q.resource_types = {"Observation"};
+  q.code = query.code;
+  q.from = query.from;
+  q.to = query.to;
+  q.limit = ResourceStore::kMaxLimit;
+
+  // Grouped by test; rows arrive newest first.
+  std::map<std::pair<std::string, std::string>, LabTest> tests;
+  std::set<std::string, std::greater<>> dates;
+  int scanned = 0;
+  while (scanned < kMaxScan) {
+    TSUNAGU_ASSIGN_OR_RETURN(ResourcePage page, resources_.Search(q));
+    scanned += static_cast<int>(page.items.size());
+    for (const auto& stored : page.items) {
+      const ResourceRecord& r = stored.record;
+      ResourceSummary s = Summarize(r);
+      if (!s.lab) continue;
+      std::pair<std::string, std::string> key{r.code_system, r.code.empty() ? r.display : r.code};
+      LabTest& test = tests[key];
+      if (test.series.empty()) {  // the newest result names the test
+        test.code_system = r.code_system;
+        test.code = r.code;
+        test.display = r.display;
+        test.unit = s.lab->unit;
+        test.range_text = s.lab->range_text;
+        test.low = s.lab->low;
+        test.high = s.lab->high;
+      }
+      test.series.push_back({r.id, r.effective, std::move(*s.lab), r.source_facility_id,
+                             names(r.source_facility_id)});
+      dates.insert(DatePart(r.effective));
+    }
+    if (page.next_cursor.empty()) break;
+    q.cursor = page.next_cursor;
+  }
+
+  LabResults out;
+  out.dates.assign(dates.begin(), dates.end());
+  for (auto& [key, test] : tests) {
+    test.cells.assign(out.dates.size(), std::nullopt);
+    for (const LabPoint& p : test.series) {  // newest first: keep the day's last result
+      auto at = std::find(out.dates.begin(), out.dates.end(), DatePart(p.effective));
+      auto& cell = test.cells[static_cast<size_t>(at - out.dates.begin())];
+      if (!cell) cell = p;
+    }
+    std::reverse(test.series.begin(), test.series.end());
+    out.tests.push_back(std::move(test));
+  }
+  TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, regional_id, "patient", "success",
+                                 "tests=" + std::to_string(out.tests.size())));
+  return out;
+}
+
+std::vector<DuplicateMedicationWarning> TimelineService::FindDuplicateMedications(
+    const std::vector<MedicationCourse>& courses) {
+  // A dispensing that falls within a prescription of the same ingredient is
+  // that prescription being filled (at a pharmacy or in-house), not a course
+  // of its own: only prescriptions, and dispensings no prescription explains,
+  // are compared.
+  std::vector<const MedicationCourse*> compared;
+  for (const auto& c : courses) {
+    if (Ingredient(c.yj_code).empty()) continue;
+    if (c.resource_type == "MedicationDispense") {
+      bool explained = std::any_of(courses.begin(), courses.end(), [&](const MedicationCourse& p) {
+        return p.resource_type != "MedicationDispense" &&
+               Ingredient(p.yj_code) == Ingredient(c.yj_code) && p.start <= c.start &&
+               c.start <= p.end;
+      });
+      if (explained) continue;
+    }
+    compared.push_back(&c);
+  }
+  std::stable_sort(compared.begin(), compared.end(),
+                   [](const MedicationCourse* a, const MedicationCourse* b) {
+                     return std::tie(a->start, a->facility_id, a->resource_id) <
+                            std::tie(b->start, b->facility_id, b->resource_id);
+                   });
+  std::vector<DuplicateMedicationWarning> warnings;
+  for (size_t i = 0; i < compared.size(); ++i) {
+    for (size_t j = i + 1; j < compared.size(); ++j) {
+      const MedicationCourse& a = *compared[i];
+      const MedicationCourse& b = *compared[j];
+      if (a.facility_id == b.facility_id) continue;
+      if (Ingredient(a.yj_code) != Ingredient(b.yj_code)) continue;
+      if (b.start > a.end || a.start > b.end) continue;
+      DuplicateMedicationWarning w;
+      w.ingredient = Ingredient(a.yj_code);
+      w.first = a;
+      w.second = b;
+      w.overlap_start = std::max(a.start, b.start);
+      w.overlap_end = std::min(a.end, b.end);
+      w.message = "同一成分の薬が複数の施設から重複しています: " + a.facility_name + "「" +
+                  a.medication + "」(" + Period(a) + ") と " + b.facility_name + "「" +
+                  b.medication + "」(" + Period(b) + ")";
+      warnings.push_back(std::move(w));
+    }
+  }
+  // Most recent overlaps first.
+  std::stable_sort(warnings.begin(), warnings.end(),
+                   [](const DuplicateMedicationWarning& x, const DuplicateMedicationWarning& y) {
+                     return x.overlap_start > y.overlap_start;
+                   });
+  return warnings;
+}
+
+core::Result<std::vector<DuplicateMedicationWarning>> TimelineService::GetMedicationWarnings(
+    const ReadContext& reader, const std::string& regional_id) const {
+  constexpr const char* kAction = "clinical.medication_warnings";
+  TSUNAGU_ASSIGN_OR_RETURN(Access access, Authorize(reader, regional_id, kAction));
+  FacilityNames names(facilities_);
+  ResourceQuery q;
+  q.patients = access.locals;
+  q.scope = access.scope;
+  q.categories = {Category::kPrescription, Category::kDispensing};
+  q.resource_types = {"MedicationRequest", "MedicationDispense"};
+  q.limit = ResourceStore::kMaxLimit;
+  std::vector<MedicationCourse> courses;
+  int scanned = 0;
+  while (scanned < kMaxScan) {
+    TSUNAGU_ASSIGN_OR_RETURN(ResourcePage page, resources_.Search(q));
+    scanned += static_cast<int>(page.items.size());
+    for (const auto& stored : page.items) {
+      const ResourceRecord& r = stored.record;
+      std::string start = DatePart(r.effective);
+      if (!IsDate(start)) continue;
+      ResourceSummary s = Summarize(r);
+      if (!s.medication || Ingredient(s.medication->yj_code).empty()) continue;
+      MedicationCourse c;
+      c.resource_id = r.id;
+      c.resource_type = r.resource_type;
+      c.facility_id = r.source_facility_id;
+      c.facility_name = names(r.source_facility_id);
+      c.medication = s.medication->name.empty() ? r.display : s.medication->name;
+      c.yj_code = s.medication->yj_code;
+      c.start = start;
+      c.end = CourseEnd(start, r.effective_end, s.medication->days);
+      courses.push_back(std::move(c));
+    }
+    if (page.next_cursor.empty()) break;
+    q.cursor = page.next_cursor;
+  }
+  auto warnings = FindDuplicateMedications(courses);
+  TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, regional_id, "patient", "success",
+                                 "warnings=" + std::to_string(warnings.size())));
+  return warnings;
+}
+
+core::Result<StoredResource> TimelineService::GetResource(const ReadContext& reader,
+                                                          const std::string& resource_type,
+                                                          const std::string& id) const {
+  constexpr const char* kAction = "clinical.resource";
+  const std::string object = "resource:" + resource_type + "/" + id;
+  auto stored = resources_.Get(resource_type, id);
+  if (!stored) {
+    if (stored.error().code() != core::Code::kNotFound) return stored.error();
+    TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, "", object, "failure", "unknown resource"));
+    return stored.error();
+  }
+  const ResourceRecord& r = stored->record;
+
+  // The regional patient this resource belongs to, through the link of its
+  // source facility's local ID.
+  registry::PatientQuery pq;
+  pq.local_id = r.local_patient_id;
+  pq.limit = 200;
+  std::optional<registry::Patient> owner;
+  for (auto& p : patients_.Search(pq, kResolver)) {
+    for (const auto& link : p.links) {
+      if (link.facility_id == r.source_facility_id && link.local_id == r.local_patient_id) {
+        owner = std::move(p);
+        break;
+      }
+    }
+    if (owner) break;
+  }
+
+  if (!owner) {
+    // Unlinked data: its own facility only.
+    if (reader.viewer.facility_id == r.source_facility_id &&
+        consent::AccessPolicy::OccupationMay(reader.viewer.occupation, r.category)) {
+      TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, "", object, "success", "unlinked"));
+      return stored;
+    }
+    TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, "", object, "denied", "not linked"));
+    return core::NotFound("resource not found");
+  }
+  auto grant = policy_.Evaluate(reader.viewer, owner->id);
+  if (!grant || !AccessScope::FromGrant(*grant).Allows(r.source_facility_id, r.category)) {
+    TSUNAGU_RETURN_IF_ERROR(
+        Record(reader, kAction, owner->regional_id, object, "denied", "not covered by consent"));
+    return core::Forbidden("no consent covers this resource for you");
+  }
+  TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, owner->regional_id, object, "success", ""));
+  return stored;
+}
+
+}  // namespace tsunagu::clinical

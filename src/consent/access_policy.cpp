@@ -1,0 +1,116 @@
+#include "consent/access_policy.hpp"
+
+#include "consent/consent_service.hpp"
+
+namespace tsunagu::consent {
+namespace {
+
+using auth::Occupation;
+using clinical::Category;
+
+const std::set<Category>& AllCategories() {
+  static const std::set<Category> kAll = {
+      Category::kPatientInfo,    Category::kAllergy,      Category::kCondition,
+      Category::kPrescription,   Category::kInjection,    Category::kDispensing,
+      Category::kAdministration, Category::kImmunization, Category::kLabResult,
+      Category::kReport,         Category::kEncounter,    Category::kOrder,
+      Category::kDocument};
+  return kAll;
+}
+
+bool IsMedication(Category c) { return c == Category::kPrescription || c == Category::kDispensing; }
+
+}  // namespace
+
+bool AccessGrant::Allows(int64_t source_facility_id, Category category) const {
+  if (!categories_.contains(category)) return false;
+  if (any_source_ || sources_.contains(source_facility_id)) return true;
+  return IsMedication(category) &&
+         (any_medication_source_ || medication_sources_.contains(source_facility_id));
+}
+
+AccessPolicy::AccessPolicy(const ConsentService& consents) : consents_(consents) {}
+
+// The reasons for each row are in docs/consent.md ("Occupation x category").
+std::set<Category> AccessPolicy::CategoriesFor(Occupation occupation) {
+  switch (occupation) {
+    case Occupation::kPhysician:
+    case Occupation::kDentist:
+    case Occupation::kNurse:
+    case Occupation::kVisitingNurse:
+      return AllCategories();
+    case Occupation::kPharmacist: {
+      std::set<Category> s = AllCategories();
+      s.erase(Category::kReport);
+      s.erase(Category::kOrder);
+      return s;
+    }
+    case Occupation::kTherapist:
+      return {Category::kPatientInfo,  Category::kAllergy,   Category::kCondition,
+              Category::kPrescription, Category::kEncounter, Category::kReport,
+              Category::kDocument};
+    case Occupation::kCareManager:
+      return {Category::kPatientInfo,  Category::kAllergy,    Category::kCondition,
+              Category::kPrescription, Category::kDispensing, Category::kEncounter,
+              Category::kDocument};
+    case Occupation::kSocialWorker:
+      return {Category::kPatientInfo, Category::kCondition, Category::kEncounter,
+              Category::kDocument};
+    case Occupation::kClerk:
+      return {Category::kPatientInfo};
+    case Occupation::kEms:
+      return {Category::kAllergy, Category::kCondition, Category::kPrescription,
+              Category::kDispensing};
+    case Occupation::kHomeHelper:
+    case Occupation::kFamily:
+      return {};
+  }
+  return {};
+}
+
+bool AccessPolicy::OccupationMay(Occupation occupation, Category category) {
+  return CategoriesFor(occupation).contains(category);
+}
+
+core::Result<AccessGrant> AccessPolicy::Evaluate(const Viewer& viewer, int64_t patient_id) const {
+  if (viewer.role == auth::Role::kNetworkAdmin) {
+    return core::Forbidden("the network secretariat does not see clinical data");
+  }
+  AccessGrant grant;
+  grant.categories_ = CategoriesFor(viewer.occupation);
+  grant.viewer_facility_ = viewer.facility_id;
+  if (grant.categories_.empty()) {
+    return core::Forbidden("your occupation does not see clinical data");
+  }
+  if (!consents_.PatientExists(patient_id)) return core::NotFound("patient not found");
+  if (viewer.facility_id <= 0) return core::Forbidden("no facility to see this patient from");
+
+  if (consents_.PatientLinkedTo(patient_id, viewer.facility_id)) {
+    grant.sources_.insert(viewer.facility_id);
+  }
+  std::string today = consents_.Today();
+  for (Scope scope : {Scope::kClinicalSharing, Scope::kDispensing}) {
+    TSUNAGU_ASSIGN_OR_RETURN(auto active, consents_.ActiveFor(patient_id, scope, today));
+    bool medication_only = scope == Scope::kDispensing;
+    for (const Consent& c : active) {
+      if (c.viewer_facility_id != 0 && c.viewer_facility_id != viewer.facility_id) continue;
+      bool& any = medication_only ? grant.any_medication_source_ : grant.any_source_;
+      auto& sources = medication_only ? grant.medication_sources_ : grant.sources_;
+      if (c.source_facility_id == 0) {
+        any = true;
+      } else {
+        sources.insert(c.source_facility_id);
+      }
+    }
+  }
+
+  bool sees_medication = grant.categories_.contains(Category::kPrescription) ||
+                         grant.categories_.contains(Category::kDispensing);
+  bool anything =
+      grant.any_source_ || !grant.sources_.empty() ||
+      (sees_medication && (grant.any_medication_source_ || !grant.medication_sources_.empty()));
+  if (!anything) return core::Forbidden("no active consent covers this patient for your facility");
+  return grant;
+}
+
+}  // namespace tsunagu::consent

@@ -1,0 +1,592 @@
+#include "ssmix2/importer.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "core/log.hpp"
+#include "hl7v2/message.hpp"
+#include "ssmix2/storage_path.hpp"
+
+namespace tsunagu::ssmix2 {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t kWatchSettleMillis = 1000;
+
+struct FileInfo {
+  std::string relative;  // '/'-separated, below the root
+  std::string dir;       // patient directory (state lookup key) or ""
+  int64_t size = 0;
+  int64_t mtime = 0;  // ns since the epoch
+};
+
+struct FileWork {
+  FileInfo info;
+  size_t first = 0;  // records [first, first + count) of the batch
+  size_t count = 0;
+  std::string reason;  // non-empty: quarantine
+};
+
+struct Batch {
+  std::vector<clinical::ResourceRecord> records;
+  std::vector<FileWork> files;
+};
+
+int64_t MtimeNanos(const fs::directory_entry& e) {
+  std::error_code ec;
+  auto t = e.last_write_time(ec);
+  if (ec) return 0;
+  auto sys = std::chrono::file_clock::to_sys(t);
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(sys.time_since_epoch()).count();
+}
+
+std::string Relative(const fs::path& p, const fs::path& root) {
+  return p.lexically_relative(root).generic_string();
+}
+
+// Bounded single-producer / single-consumer queue.
+class BatchQueue {
+ public:
+  explicit BatchQueue(size_t bound) : bound_(std::max<size_t>(1, bound)) {}
+  // False when the consumer gave up (fatal error).
+  bool Push(Batch b) {
+    std::unique_lock lock(mu_);
+    not_full_.wait(lock, [&] { return q_.size() < bound_ || aborted_; });
+    if (aborted_) return false;
+    q_.push_back(std::move(b));
+    not_empty_.notify_one();
+    return true;
+  }
+  std::optional<Batch> Pop() {
+    std::unique_lock lock(mu_);
+    not_empty_.wait(lock, [&] { return !q_.empty() || closed_; });
+    if (q_.empty()) return std::nullopt;
+    Batch b = std::move(q_.front());
+    q_.pop_front();
+    not_full_.notify_one();
+    return b;
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+  void Abort() {
+    std::lock_guard lock(mu_);
+    aborted_ = true;
+    not_full_.notify_all();
+  }
+
+ private:
+  size_t bound_;
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<Batch> q_;
+  bool closed_ = false;
+  bool aborted_ = false;
+};
+
+void Add(clinical::WriteStats& a, const clinical::WriteStats& b) {
+  a.inserted += b.inserted;
+  a.updated += b.updated;
+  a.unchanged += b.unchanged;
+  a.retracted += b.retracted;
+  a.older_ignored += b.older_ignored;
+}
+
+std::string ReasonOf(const core::Status& s) {
+  std::string r = s.message();
+  if (!s.detail().empty() && s.detail() != s.message()) r += " (" + s.detail() + ")";
+  return r;
+}
+
+// One run: the reader (calling thread), the writer and the counting walk.
+class Run {
+ public:
+  Run(store::Database& db, clinical::ResourceStore& resources, const core::Clock& clock,
+      const fs::path& root, const ImportOptions& o, int64_t settle_millis)
+      : db_(db),
+        resources_(resources),
+        clock_(clock),
+        root_(root),
+        o_(o),
+        settle_millis_(settle_millis),
+        queue_(o.queue_batches) {}
+
+  core::Result<ImportSummary> Execute() {
+    start_ = Clock::now();
+    last_progress_ = start_;
+    std::thread counter([this] { Count(); });
+    std::thread writer([this] { WriteLoop(); });
+    core::Status walk = Walk();
+    if (walk.ok() && !current_.files.empty()) queue_.Push(std::move(current_));
+    queue_.Close();
+    writer.join();
+    stop_count_ = true;
+    counter.join();
+    summary_.elapsed_millis = ElapsedMillis();
+    Report(true);
+    // Which side limits the throughput: reading/parsing/mapping or storing.
+    core::LogInfo("ssmix2.import_timing",
+                  {{"elapsed_ms", std::to_string(summary_.elapsed_millis)},
+                   {"read_map_ms", std::to_string(read_nanos_.load() / 1'000'000)},
+                   {"store_ms", std::to_string(store_nanos_.load() / 1'000'000)},
+                   {"state_ms", std::to_string(state_nanos_.load() / 1'000'000)}});
+    if (!walk.ok()) return walk;
+    std::lock_guard lock(mu_);
+    if (!fatal_.ok()) return fatal_;
+    return summary_;
+  }
+
+ private:
+  int64_t ElapsedMillis() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
+  }
+
+  void Count() {
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (stop_count_) return;
+      if (it->is_regular_file(ec)) total_estimate_.fetch_add(1);
+    }
+    count_final_ = true;
+  }
+
+  bool Failed() {
+    std::lock_guard lock(mu_);
+    return !fatal_.ok();
+  }
+
+  core::Status Walk() {
+    std::error_code ec;
+    fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec);
+    if (ec) return core::InvalidInput("cannot read the storage root", ec.message());
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) return core::Internal("cannot walk the storage tree", ec.message());
+      if (Failed()) return core::Status::Ok();
+      const fs::directory_entry& e = *it;
+      if (e.is_directory(ec)) {
+        if (it.depth() == 2) {
+          it.disable_recursion_pending();
+          TSUNAGU_RETURN_IF_ERROR(PatientDir(e.path()));
+        }
+        continue;
+      }
+      if (!e.is_regular_file(ec)) continue;
+      FileInfo f{Relative(e.path(), root_), "", static_cast<int64_t>(e.file_size(ec)),
+                 MtimeNanos(e)};
+      if (!o_.rescan) {
+        // Stray files are rare: look each up on its own.
+        auto rs = db_.Query(
+            "SELECT size, mtime FROM ssmix2_import_state WHERE facility_id = ? AND path = ?",
+            {o_.facility_id, f.relative});
+        if (!rs) return rs.error();
+        if (!rs->empty() && rs->rows[0].Int(0) == f.size && rs->rows[0].Int(1) == f.mtime) {
+          Unchanged();
+          continue;
+        }
+      }
+      TSUNAGU_RETURN_IF_ERROR(
+          Handle(std::move(f), e.path(), "not inside a patient directory <3>/<3>/<patient ID>"));
+    }
+    return core::Status::Ok();
+  }
+
+  core::Status PatientDir(const fs::path& dir) {
+    std::vector<std::pair<FileInfo, fs::path>> files;
+    std::error_code ec;
+    std::string dir_rel = Relative(dir, root_);
+    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      files.push_back({FileInfo{Relative(it->path(), root_), dir_rel,
+                                static_cast<int64_t>(it->file_size(ec)), MtimeNanos(*it)},
+                       it->path()});
+    }
+    if (ec) return core::Internal("cannot walk a patient directory", ec.message());
+    std::sort(files.begin(), files.end(),
+              [](const auto& a, const auto& b) { return a.first.relative < b.first.relative; });
+    std::unordered_map<std::string, std::pair<int64_t, int64_t>> known;
+    if (!o_.rescan && !files.empty()) {
+      auto rs = db_.Query(
+          "SELECT path, size, mtime FROM ssmix2_import_state WHERE facility_id = ? AND dir = ?",
+          {o_.facility_id, dir_rel});
+      if (!rs) return rs.error();
+      for (const auto& r : rs->rows) known[r.Text(0)] = {r.Int(1), r.Int(2)};
+    }
+    for (auto& [info, path] : files) {
+      auto k = known.find(info.relative);
+      if (k != known.end() && k->second.first == info.size && k->second.second == info.mtime) {
+        Unchanged();
+        continue;
+      }
+      TSUNAGU_RETURN_IF_ERROR(Handle(std::move(info), path, ""));
+    }
+    return core::Status::Ok();
+  }
+
+  void Unchanged() {
+    ++summary_.files_seen;
+    ++summary_.files_unchanged;
+    ++files_done_;
+    MaybeReport();
+  }
+
+  // Reads, parses and maps one new or changed file into the current batch.
+  core::Status Handle(FileInfo info, const fs::path& path, std::string bad_path) {
+    ++summary_.files_seen;
+    ++files_done_;
+    if (settle_millis_ > 0 && info.mtime / 1'000'000 > clock_.NowMillis() - settle_millis_) {
+      ++summary_.files_deferred;
+      MaybeReport();
+      return core::Status::Ok();
+    }
+    FileWork w{std::move(info), current_.records.size(), 0, std::move(bad_path)};
+    if (w.reason.empty()) {
+      auto t0 = Clock::now();
+      Read(w, path);
+      read_nanos_ += (Clock::now() - t0).count();
+    }
+    current_.files.push_back(std::move(w));
+    if (current_.records.size() >= o_.batch_records || current_.files.size() >= 4096) {
+      if (!queue_.Push(std::move(current_))) return core::Status::Ok();
+      current_ = Batch{};
+    }
+    MaybeReport();
+    return core::Status::Ok();
+  }
+
+  void Read(FileWork& w, const fs::path& path) {
+    auto parsed = ParseStoragePath(w.info.relative);
+    if (!parsed) {
+      w.reason = "path: " + parsed.error().message();
+      return;
+    }
+    if (static_cast<uint64_t>(w.info.size) > o_.max_file_bytes) {
+      w.reason = "too large: " + std::to_string(w.info.size) + " bytes (limit " +
+                 std::to_string(o_.max_file_bytes) + ")";
+      return;
+    }
+    std::ifstream in(path, std::ios::binary);
+    std::string bytes(static_cast<size_t>(w.info.size), '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!in || in.gcount() != static_cast<std::streamsize>(bytes.size())) {
+      w.reason = "cannot read the file";
+      return;
+    }
+    SourceContext ctx;
+    ctx.facility_id = o_.facility_id;
+    ctx.facility_code = o_.facility_code;
+    ctx.patient_id = parsed->patient_id;
+    ctx.data_type = parsed->data_type;
+    ctx.order_number = parsed->order_number == "-" ? "" : parsed->order_number;
+    ctx.file_time = parsed->time_millis;
+    ctx.cancelled = parsed->cancelled;
+    auto records = ParseAndMap(bytes, ctx);
+    if (!records) {
+      w.reason = ReasonOf(records.error());
+      return;
+    }
+    ++summary_.messages;
+    ++messages_;
+    w.count = records->size();
+    for (auto& r : *records) current_.records.push_back(std::move(r));
+  }
+
+  void MaybeReport() {
+    if (!o_.on_progress) return;
+    auto now = Clock::now();
+    if (now - last_progress_ < std::chrono::milliseconds(o_.progress_interval_millis)) return;
+    last_progress_ = now;
+    Report(false);
+  }
+
+  void Report(bool finished) {
+    if (!o_.on_progress) return;
+    ImportProgress p;
+    p.files_done = files_done_;
+    p.total_final = count_final_.load();
+    p.files_total_estimate = std::max<int64_t>(total_estimate_.load(), files_done_);
+    p.messages = messages_;
+    p.elapsed_millis = ElapsedMillis();
+    p.finished = finished;
+    double secs = static_cast<double>(p.elapsed_millis) / 1000.0;
+    if (secs > 0) p.messages_per_second = static_cast<double>(p.messages) / secs;
+    double files_per_second = secs > 0 ? static_cast<double>(files_done_) / secs : 0;
+    if (finished) {
+      p.eta_seconds = 0;
+    } else if (p.total_final && files_per_second > 0) {
+      p.eta_seconds = static_cast<int64_t>(
+          static_cast<double>(p.files_total_estimate - files_done_) / files_per_second);
+    }
+    o_.on_progress(p);
+  }
+
+  // --- writer thread ---
+
+  void WriteLoop() {
+    while (auto batch = queue_.Pop()) {
+      auto t0 = Clock::now();
+      core::Status s = Store(*batch);
+      store_nanos_ += (Clock::now() - t0).count();
+      state_nanos_ += (Clock::now() - state_start_).count();
+      if (!s.ok()) {
+        std::lock_guard lock(mu_);
+        fatal_ = s;
+        queue_.Abort();
+        return;
+      }
+    }
+  }
+
+  core::Status Store(Batch& b) {
+    std::vector<FileWork*> good;
+    for (auto& f : b.files) {
+      if (f.reason.empty()) good.push_back(&f);
+    }
+    if (!b.records.empty()) {
+      auto stats = resources_.Write(b.records);
+      if (stats) {
+        AddStats(*stats);
+      } else if (stats.error().code() == core::Code::kInvalidInput) {
+        // A record the store refuses: retry file by file to find the bad ones.
+        for (auto* f : good) {
+          if (f->count == 0) continue;
+          std::span<const clinical::ResourceRecord> part(b.records.data() + f->first, f->count);
+          auto one = resources_.Write(part);
+          if (one) {
+            AddStats(*one);
+          } else if (one.error().code() == core::Code::kInvalidInput) {
+            f->reason = "rejected by the store: " + ReasonOf(one.error());
+          } else {
+            return one.error();
+          }
+        }
+      } else {
+        return stats.error();
+      }
+    }
+    state_start_ = Clock::now();
+    int64_t now = clock_.NowMillis();
+    TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin());
+    for (auto& f : b.files) {
+      std::string copy;
+      if (!f.reason.empty()) {
+        std::string source = (root_ / fs::path(f.info.relative)).string();
+        if (!o_.quarantine_dir.empty()) {
+          auto c = QuarantineCopy(o_.quarantine_dir, source, f.info.relative, f.reason);
+          if (c) {
+            copy = *c;
+          } else {
+            core::LogWarn("ssmix2.quarantine_copy_failed",
+                          {{"path", f.info.relative}, {"error", ReasonOf(c.error())}});
+          }
+        }
+        core::LogWarn("ssmix2.quarantined", {{"path", f.info.relative}, {"reason", f.reason}});
+        QuarantinedFile q{f.info.relative, f.reason, copy};
+        {
+          std::lock_guard lock(mu_);
+          ++summary_.files_quarantined;
+          if (summary_.quarantined.size() < ImportSummary::kMaxListed) {
+            summary_.quarantined.push_back(q);
+          }
+        }
+        if (o_.on_quarantine) {
+          std::lock_guard lock(callback_mu_);
+          o_.on_quarantine(q);
+        }
+      } else {
+        std::lock_guard lock(mu_);
+        ++summary_.files_imported;
+      }
+      auto r = tx->Execute(
+          "INSERT INTO ssmix2_import_state (facility_id, dir, path, size, mtime, status, reason, "
+          "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (facility_id, path) DO UPDATE "
+          "SET dir = excluded.dir, size = excluded.size, mtime = excluded.mtime, "
+          "status = excluded.status, reason = excluded.reason, imported_at = excluded.imported_at",
+          {o_.facility_id, f.info.dir, f.info.relative, f.info.size, f.info.mtime,
+           std::string(f.reason.empty() ? "imported" : "quarantined"), f.reason, now});
+      if (!r) return r.error();
+    }
+    return tx->Commit();
+  }
+
+  void AddStats(const clinical::WriteStats& s) {
+    std::lock_guard lock(mu_);
+    Add(summary_.records, s);
+  }
+
+  store::Database& db_;
+  clinical::ResourceStore& resources_;
+  const core::Clock& clock_;
+  fs::path root_;
+  const ImportOptions& o_;
+  int64_t settle_millis_;
+  BatchQueue queue_;
+  Batch current_;
+
+  // Shared between the reader and the writer.
+  std::mutex mu_;
+  std::mutex callback_mu_;
+  ImportSummary summary_;
+  core::Status fatal_;
+
+  // Reader-only progress.
+  int64_t files_done_ = 0;
+  int64_t messages_ = 0;
+  Clock::time_point start_, last_progress_;
+  std::atomic<int64_t> total_estimate_{0};
+  std::atomic<bool> count_final_{false};
+  std::atomic<bool> stop_count_{false};
+  std::atomic<int64_t> read_nanos_{0};
+  std::atomic<int64_t> store_nanos_{0};
+  std::atomic<int64_t> state_nanos_{0};  // part of store_nanos_: the import state rows
+  Clock::time_point state_start_;        // writer thread only
+};
+
+core::Status CheckOptions(const std::string& root, const ImportOptions& o) {
+  if (o.facility_id <= 0) return core::InvalidInput("a source facility is required");
+  if (o.batch_records < 1 || o.batch_records > clinical::ResourceStore::kMaxBatch) {
+    return core::InvalidInput("batch size must be 1.." +
+                              std::to_string(clinical::ResourceStore::kMaxBatch));
+  }
+  if (o.max_file_bytes == 0) return core::InvalidInput("the file size limit must be positive");
+  std::error_code ec;
+  if (root.empty() || !fs::is_directory(root, ec)) {
+    return core::InvalidInput("the storage root is not a directory", root);
+  }
+  return core::Status::Ok();
+}
+
+void Merge(ImportSummary& total, const ImportSummary& s) {
+  total.files_seen += s.files_seen;
+  total.files_imported += s.files_imported;
+  total.files_unchanged = s.files_unchanged;  // of the latest walk
+  total.files_quarantined += s.files_quarantined;
+  total.files_deferred = s.files_deferred;  // still waiting after the latest walk
+  total.messages += s.messages;
+  Add(total.records, s.records);
+  for (const auto& q : s.quarantined) {
+    if (total.quarantined.size() < ImportSummary::kMaxListed) total.quarantined.push_back(q);
+  }
+  total.elapsed_millis += s.elapsed_millis;
+}
+
+}  // namespace
+
+Ssmix2Importer::Ssmix2Importer(store::Database& db, clinical::ResourceStore& resources,
+                               const core::Clock& clock)
+    : db_(db), resources_(resources), clock_(clock) {}
+
+store::MigrationSet Ssmix2Importer::Migrations() {
+  return {"ssmix2",
+          {"CREATE TABLE ssmix2_import_state ("
+           " facility_id BIGINT NOT NULL,"
+           " dir TEXT NOT NULL,"
+           " path TEXT NOT NULL,"
+           " size BIGINT NOT NULL,"
+           " mtime BIGINT NOT NULL,"
+           " status TEXT NOT NULL,"
+           " reason TEXT NOT NULL DEFAULT '',"
+           " imported_at BIGINT NOT NULL,"
+           " PRIMARY KEY (facility_id, path));"
+           "CREATE INDEX ssmix2_import_state_dir ON ssmix2_import_state (facility_id, dir)"}};
+}
+
+core::Result<ImportSummary> Ssmix2Importer::Import(const std::string& root,
+                                                   const ImportOptions& options) {
+  TSUNAGU_RETURN_IF_ERROR(CheckOptions(root, options));
+  core::LogInfo("ssmix2.import_start", {{"facility_id", std::to_string(options.facility_id)}});
+  Run run(db_, resources_, clock_, fs::path(root), options, options.settle_millis);
+  auto summary = run.Execute();
+  if (summary) {
+    core::LogInfo("ssmix2.import_done",
+                  {{"facility_id", std::to_string(options.facility_id)},
+                   {"imported", std::to_string(summary->files_imported)},
+                   {"unchanged", std::to_string(summary->files_unchanged)},
+                   {"quarantined", std::to_string(summary->files_quarantined)}});
+  }
+  return summary;
+}
+
+core::Result<ImportSummary> Ssmix2Importer::Watch(const std::string& root,
+                                                  const ImportOptions& options,
+                                                  std::chrono::milliseconds poll,
+                                                  const std::atomic<bool>& stop) {
+  TSUNAGU_RETURN_IF_ERROR(CheckOptions(root, options));
+  ImportSummary total;
+  int64_t settle = std::max(options.settle_millis, kWatchSettleMillis);
+  while (true) {
+    Run run(db_, resources_, clock_, fs::path(root), options, settle);
+    TSUNAGU_ASSIGN_OR_RETURN(ImportSummary s, run.Execute());
+    Merge(total, s);
+    auto until = Clock::now() + poll;
+    while (!stop && Clock::now() < until) {
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(
+          std::chrono::milliseconds(200),
+          std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now() +
+                                                                std::chrono::milliseconds(1))));
+    }
+    if (stop) return total;
+  }
+}
+
+std::vector<std::string_view> SplitMessages(std::string_view bytes) {
+  std::vector<std::string_view> out;
+  size_t start = std::string_view::npos;
+  for (size_t i = 0; i + 3 <= bytes.size(); ++i) {
+    bool at_segment = i == 0 || bytes[i - 1] == '\r' || bytes[i - 1] == '\n';
+    if (at_segment && bytes.compare(i, 3, "MSH") == 0) {
+      if (start != std::string_view::npos) out.push_back(bytes.substr(start, i - start));
+      start = i;
+    }
+  }
+  if (start != std::string_view::npos) out.push_back(bytes.substr(start));
+  // Bytes before the first MSH (or no MSH at all) form a part of their own so
+  // that the parser reports them.
+  size_t first =
+      out.empty() ? bytes.size() : static_cast<size_t>(out.front().data() - bytes.data());
+  std::string_view head = bytes.substr(0, first);
+  if (head.find_first_not_of(" \t\r\n") != std::string_view::npos) out.insert(out.begin(), head);
+  return out;
+}
+
+core::Result<std::vector<clinical::ResourceRecord>> ParseAndMap(std::string_view raw,
+                                                                const SourceContext& context) {
+  auto message = hl7v2::Message::Parse(raw);
+  if (!message) return core::InvalidInput("unparseable HL7: " + ReasonOf(message.error()));
+  auto records = MapMessage(*message, context);
+  if (!records) return core::InvalidInput("cannot map: " + ReasonOf(records.error()));
+  return records;
+}
+
+core::Result<std::string> QuarantineCopy(const std::string& quarantine_dir,
+                                         const std::string& source, const std::string& relative,
+                                         const std::string& reason) {
+  fs::path rel = fs::path(relative).lexically_normal();
+  if (rel.is_absolute() || (!rel.empty() && *rel.begin() == "..")) rel = rel.filename();
+  fs::path dest = fs::path(quarantine_dir) / rel;
+  std::error_code ec;
+  fs::create_directories(dest.parent_path(), ec);
+  if (ec) return core::Internal("cannot create the quarantine directory", ec.message());
+  fs::copy_file(source, dest, fs::copy_options::overwrite_existing, ec);
+  if (ec) return core::Internal("cannot copy the file to quarantine", ec.message());
+  std::ofstream note(dest.string() + ".reason.txt", std::ios::trunc);
+  note << "file: " << relative << "\nreason: " << reason << "\n";
+  note.close();
+  if (!note) return core::Internal("cannot write the reason file");
+  return dest.string();
+}
+
+}  // namespace tsunagu::ssmix2

@@ -1,0 +1,66 @@
+#pragma once
+// Shared state and per-message-family mappers behind ssmix2::MapMessage.
+// Internal to the ssmix2 mapping; thread-safe (no shared mutable state).
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "clinical/resource.hpp"
+#include "core/status.hpp"
+#include "hl7v2/message.hpp"
+#include "hl7v2/timestamp.hpp"
+#include "ssmix2/internal/fhir_json.hpp"
+#include "ssmix2/mapper.hpp"
+
+namespace tsunagu::ssmix2::internal {
+
+inline constexpr std::string_view kJpCore = "http://jpfhir.jp/fhir/core/StructureDefinition/";
+
+struct MappingContext {
+  const hl7v2::Message* message = nullptr;
+  const SourceContext* source = nullptr;
+  const hl7v2::Segment* pid = nullptr;
+  std::string data_type;     // resolved SS-MIX2 data type ("OMP-01")
+  std::string patient_id;    // resolved local patient ID
+  std::string id_system;     // system of the local patient ID
+  int64_t source_time = 0;   // ms UTC
+  std::string message_time;  // FHIR dateTime of MSH-7 ("" when absent)
+
+  // {"identifier": {"system": id_system, "value": patient_id}}
+  boost::json::object SubjectRef() const;
+  // The order number for a group: the file name's, else ORC-2, ORC-3,
+  // OBR-2, OBR-3 (component 1), else "-".
+  std::string OrderNumber(const hl7v2::Segment* orc, const hl7v2::Segment* obr = nullptr) const;
+  int64_t facility_id() const { return source->facility_id; }
+};
+
+// Starts a record with the index fields every mapper fills the same way.
+clinical::ResourceRecord NewRecord(const MappingContext& ctx, std::string_view resource_type,
+                                   clinical::Category category, std::string_view order_number,
+                                   std::string_view item);
+// Puts resourceType/meta/identifier in front of `body`, serialises it into
+// record.json and copies the primary code into the index fields.
+void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::string_view profile,
+            boost::json::object body);
+void SetPrimaryCode(clinical::ResourceRecord& record, const std::vector<Code>& codes);
+
+// Parses an optional HL7 date/time field: nullopt when empty, InvalidInput
+// when present and malformed (the reason names `what`, e.g. "TQ1-7").
+core::Result<std::optional<hl7v2::Timestamp>> OptionalTime(std::string_view value,
+                                                           std::string_view what);
+
+// One mapper per message family. Each returns at least one record or
+// InvalidInput naming the missing segment.
+core::Result<std::vector<clinical::ResourceRecord>> MapPatient(const MappingContext& ctx);
+core::Result<std::vector<clinical::ResourceRecord>> MapAllergies(const MappingContext& ctx);
+core::Result<std::vector<clinical::ResourceRecord>> MapConditions(const MappingContext& ctx);
+core::Result<std::vector<clinical::ResourceRecord>> MapEncounter(const MappingContext& ctx);
+core::Result<std::vector<clinical::ResourceRecord>> MapMedicationOrders(const MappingContext& ctx);
+core::Result<std::vector<clinical::ResourceRecord>> MapMedicationRecords(const MappingContext& ctx);
+core::Result<std::vector<clinical::ResourceRecord>> MapLabResults(const MappingContext& ctx);
+core::Result<std::vector<clinical::ResourceRecord>> MapServiceRequests(const MappingContext& ctx);
+core::Result<std::vector<clinical::ResourceRecord>> MapReports(const MappingContext& ctx);
+
+}  // namespace tsunagu::ssmix2::internal

@@ -1,0 +1,104 @@
+// Summaries read from FHIR JSON shapes the mapping and other senders produce.
+#include "clinical/fhir_summary.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tsunagu::clinical {
+namespace {
+
+ResourceRecord Of(const std::string& type, const std::string& json) {
+  ResourceRecord r;
+  r.resource_type = type;
+  r.json = json;
+  return r;
+}
+
+std::string Field(const ResourceSummary& s, const std::string& key) {
+  for (const auto& [k, v] : s.fields) {
+    if (k == key) return v;
+  }
+  return "<absent>";
+}
+
+TEST(FhirSummaryTest, MedicationDispenseWithYjCodingAmongOthers) {
+  auto s = Summarize(Of("MedicationDispense", R"({"resourceType":"MedicationDispense",
+    "medicationCodeableConcept":{"coding":[
+      {"system":"urn:oid:1.2.392.200119.4.403.1","code":"103835401"},
+      {"system":"urn:oid:1.2.392.100495.20.1.73","code":"1149019F1560"}],"text":"ロキソニン錠60mg"},
+    "quantity":{"value":42,"unit":"錠"},"daysSupply":{"value":14},
+    "dosageInstruction":[{"text":"1日3回毎食後","route":{"coding":[{"display":"内服"}]},
+      "doseAndRate":[{"doseQuantity":{"value":1.5,"unit":"錠"}}]}]})"));
+  ASSERT_TRUE(s.medication.has_value());
+  EXPECT_EQ(s.medication->yj_code, "1149019F1560");
+  EXPECT_EQ(s.medication->name, "ロキソニン錠60mg");
+  EXPECT_EQ(s.medication->dose, "1.5");
+  EXPECT_EQ(s.medication->frequency, "1日3回毎食後");
+  EXPECT_EQ(s.medication->route, "内服");
+  EXPECT_EQ(s.medication->days, "14");
+  EXPECT_EQ(s.medication->quantity, "42錠");
+  EXPECT_EQ(Field(s, "quantity"), "42錠");
+}
+
+TEST(FhirSummaryTest, ObservationValueStringAndComparators) {
+  auto numeric_text = Summarize(Of("Observation", R"({"resourceType":"Observation",
+    "valueString":"0.8","referenceRange":[{"text":"0.5-1.2"}]})"));
+  ASSERT_TRUE(numeric_text.lab.has_value());
+  EXPECT_DOUBLE_EQ(*numeric_text.lab->value, 0.8);
+  EXPECT_EQ(numeric_text.lab->range_text, "0.5-1.2");
+  EXPECT_FALSE(numeric_text.lab->abnormal);
+
+  auto qualitative = Summarize(Of("Observation", R"({"resourceType":"Observation",
+    "valueString":"陽性","interpretation":[{"coding":[{"code":"A"}]}]})"));
+  ASSERT_TRUE(qualitative.lab.has_value());
+  EXPECT_FALSE(qualitative.lab->value.has_value());
+  EXPECT_EQ(qualitative.lab->value_text, "陽性");
+  EXPECT_TRUE(qualitative.lab->abnormal);
+
+  auto below = Summarize(Of("Observation", R"({"resourceType":"Observation",
+    "valueQuantity":{"value":0.5,"comparator":"<","code":"ng/mL"},
+    "referenceRange":[{"high":{"value":4}}]})"));
+  ASSERT_TRUE(below.lab.has_value());
+  EXPECT_EQ(below.lab->value_text, "<0.5");
+  EXPECT_EQ(below.lab->unit, "ng/mL");
+  EXPECT_EQ(below.lab->range_text, "≤4");
+  EXPECT_EQ(below.lab->flag, "");
+
+  auto pending =
+      Summarize(Of("Observation", R"({"resourceType":"Observation","status":"registered"})"));
+  EXPECT_FALSE(pending.lab.has_value());
+  EXPECT_EQ(Field(pending, "status"), "registered");
+}
+
+TEST(FhirSummaryTest, OtherTypesAndBadJson) {
+  auto condition = Summarize(Of("Condition", R"({"resourceType":"Condition",
+    "clinicalStatus":{"coding":[{"code":"resolved"}]},"onsetDateTime":"2020-04-01"})"));
+  EXPECT_EQ(Field(condition, "clinical_status"), "resolved");
+  EXPECT_EQ(Field(condition, "onset"), "2020-04-01");
+  EXPECT_EQ(Field(condition, "abatement"), "<absent>");
+
+  auto document = Summarize(Of("DocumentReference", R"({"resourceType":"DocumentReference",
+    "type":{"coding":[{"display":"診療情報提供書"}]},
+    "content":[{"attachment":{"contentType":"application/pdf","title":"紹介状"}}]})"));
+  EXPECT_EQ(Field(document, "document_type"), "診療情報提供書");
+  EXPECT_EQ(Field(document, "content_type"), "application/pdf");
+  EXPECT_EQ(Field(document, "title"), "紹介状");
+
+  EXPECT_TRUE(Summarize(Of("Observation", "{not json")).fields.empty());
+  EXPECT_TRUE(Summarize(Of("Observation", "[1,2]")).fields.empty());
+}
+
+TEST(FhirSummaryTest, YjSystemsAndNumbers) {
+  EXPECT_TRUE(IsYjCodeSystem(kYjCodeSystem));
+  EXPECT_TRUE(IsYjCodeSystem("YJ"));
+  EXPECT_TRUE(IsYjCodeSystem("99YJ"));
+  EXPECT_TRUE(IsYjCodeSystem("http://example.jp/codes/yj"));
+  EXPECT_FALSE(IsYjCodeSystem("HOT9"));
+  EXPECT_FALSE(IsYjCodeSystem("urn:oid:1.2.392.200119.4.403.1"));
+  EXPECT_FALSE(IsYjCodeSystem(""));
+  EXPECT_EQ(FormatNumber(5), "5");
+  EXPECT_EQ(FormatNumber(5.25), "5.25");
+  EXPECT_EQ(FormatNumber(-0.3), "-0.3");
+}
+
+}  // namespace
+}  // namespace tsunagu::clinical

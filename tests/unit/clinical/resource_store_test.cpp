@@ -1,0 +1,349 @@
+// ResourceStore on SQLite and PostgreSQL: supersede / older / retract /
+// idempotent re-import, access scope in SQL, filters and paging.
+#include "clinical/resource_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <set>
+
+#include "unit/clinical/clinical_fixture.hpp"
+
+namespace tsunagu::clinical {
+namespace {
+
+using ResourceStoreTest = ClinicalDbTest;
+
+ResourceQuery For(std::vector<LocalPatient> patients) {
+  ResourceQuery q;
+  q.patients = std::move(patients);
+  return q;
+}
+
+std::vector<std::string> Displays(const ResourcePage& page) {
+  std::vector<std::string> out;
+  for (const auto& item : page.items) out.push_back(item.record.display);
+  return out;
+}
+
+ResourcePage MustSearch(ResourceStore& store, const ResourceQuery& q) {
+  auto page = store.Search(q);
+  EXPECT_TRUE(page.has_value()) << page.error().ToString();
+  return page.value_or(ResourcePage{});
+}
+
+TEST_P(ResourceStoreTest, FirstWriteInsertsAndReadReturnsJsonWithId) {
+  auto stats = Write({LabRecord(1, "P1", "OML-11|0001|1", "3B035000002327201", "AST", 25, "U/L", 13,
+                                30, "2025-06-01T09:00:00+09:00")});
+  EXPECT_EQ(stats, (WriteStats{.inserted = 1}));
+  ResourcePage page = MustSearch(*resources_, For({{1, "P1"}}));
+  ASSERT_EQ(page.items.size(), 1u);
+  const std::string id = page.items[0].record.id;
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos);
+
+  auto json = resources_->Read("Observation", id);
+  ASSERT_TRUE(json.has_value()) << json.error().ToString();
+  auto v = boost::json::parse(*json).as_object();
+  EXPECT_EQ(v.at("id").as_string(), id);
+  EXPECT_EQ(v.at("resourceType").as_string(), "Observation");
+  EXPECT_EQ(v.at("valueQuantity").at("value").to_number<double>(), 25);
+  EXPECT_TRUE(v.at("meta").as_object().contains("lastUpdated"));
+
+  EXPECT_EQ(resources_->Read("Condition", id).error().code(), core::Code::kNotFound);
+  EXPECT_EQ(resources_->Read("Observation", "0123").error().code(), core::Code::kNotFound);
+}
+
+TEST_P(ResourceStoreTest, NewerRecordSupersedesAndKeepsId) {
+  auto v1 = SimpleRecord(1, "P1", "PPR-01|D1", Category::kCondition, "Condition", "高血圧症",
+                         "2025-01-10");
+  v1.source_time = 100;
+  Write({v1});
+  std::string id = MustSearch(*resources_, For({{1, "P1"}})).items.at(0).record.id;
+
+  auto v2 = v1;
+  v2.display = "本態性高血圧症";
+  v2.json = SimpleRecord(1, "P1", "PPR-01|D1", Category::kCondition, "Condition", "本態性高血圧症",
+                         "2025-01-10")
+                .json;
+  v2.source_time = 200;
+  EXPECT_EQ(Write({v2}), (WriteStats{.updated = 1}));
+
+  ResourcePage page = MustSearch(*resources_, For({{1, "P1"}}));
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].record.id, id);
+  EXPECT_EQ(page.items[0].record.display, "本態性高血圧症");
+  EXPECT_NE(resources_->Read("Condition", id)->find("本態性高血圧症"), std::string::npos);
+
+  // The older version arriving late changes nothing.
+  EXPECT_EQ(Write({v1}), (WriteStats{.older_ignored = 1}));
+  EXPECT_EQ(MustSearch(*resources_, For({{1, "P1"}})).items.at(0).record.display, "本態性高血圧症");
+}
+
+TEST_P(ResourceStoreTest, ReimportingTheSameBatchChangesNothing) {
+  std::vector<ResourceRecord> batch;
+  for (int i = 0; i < 20; ++i) {
+    batch.push_back(LabRecord(1, "P1", "OML-11|0001|" + std::to_string(i), "C" + std::to_string(i),
+                              "test " + std::to_string(i), i, "mg/dL", 0, 100, "2025-06-01"));
+  }
+  EXPECT_EQ(Write(batch), (WriteStats{.inserted = 20}));
+  auto first = MustSearch(*resources_, For({{1, "P1"}}));
+  clock_.Advance(60'000);
+  EXPECT_EQ(Write(batch), (WriteStats{.unchanged = 20}));
+  // The same content under a newer message time is still unchanged.
+  for (auto& r : batch) r.source_time += 5;
+  EXPECT_EQ(Write(batch), (WriteStats{.unchanged = 20}));
+  auto second = MustSearch(*resources_, For({{1, "P1"}}));
+  ASSERT_EQ(first.items.size(), second.items.size());
+  for (size_t i = 0; i < first.items.size(); ++i) {
+    EXPECT_EQ(first.items[i].record.id, second.items[i].record.id);
+    EXPECT_EQ(first.items[i].stored_at, second.items[i].stored_at);
+  }
+  // ...and the newer time counts: a record between the two times is older.
+  auto between = batch[0];
+  between.source_time -= 2;
+  between.json = LabRecord(1, "P1", "x", "C0", "test 0", 99, "mg/dL", 0, 100, "2025-06-01").json;
+  EXPECT_EQ(Write({between}), (WriteStats{.older_ignored = 1}));
+}
+
+TEST_P(ResourceStoreTest, RetractionHidesTheRowAndOlderRecordsCannotRevive) {
+  auto rec = SimpleRecord(1, "P1", "OMP-01|R1|1", Category::kPrescription, "MedicationRequest",
+                          "ロキソニン錠60mg", "2025-06-01");
+  rec.source_time = 100;
+  Write({rec});
+  std::string id = MustSearch(*resources_, For({{1, "P1"}})).items.at(0).record.id;
+
+  ResourceRecord cancel = rec;
+  cancel.retracted = true;
+  cancel.json.clear();
+  cancel.source_time = 300;
+  EXPECT_EQ(Write({cancel}), (WriteStats{.retracted = 1}));
+  EXPECT_TRUE(MustSearch(*resources_, For({{1, "P1"}})).items.empty());
+  EXPECT_EQ(resources_->Read("MedicationRequest", id).error().code(), core::Code::kNotFound);
+  EXPECT_EQ(Write({cancel}), (WriteStats{.unchanged = 1}));
+
+  auto late = rec;
+  late.source_time = 200;
+  EXPECT_EQ(Write({late}), (WriteStats{.older_ignored = 1}));
+  EXPECT_TRUE(MustSearch(*resources_, For({{1, "P1"}})).items.empty());
+
+  // A newer order with the same key brings it back, under the same id.
+  auto reissued = rec;
+  reissued.source_time = 400;
+  EXPECT_EQ(Write({reissued}), (WriteStats{.updated = 1}));
+  auto page = MustSearch(*resources_, For({{1, "P1"}}));
+  ASSERT_EQ(page.items.size(), 1u);
+  EXPECT_EQ(page.items[0].record.id, id);
+}
+
+TEST_P(ResourceStoreTest, RetractionBeforeTheRecordIsRemembered) {
+  auto rec = SimpleRecord(1, "P1", "OMP-01|R9|1", Category::kPrescription, "MedicationRequest",
+                          "アムロジピン錠5mg", "2025-06-01");
+  ResourceRecord cancel = rec;
+  cancel.retracted = true;
+  cancel.json.clear();
+  cancel.source_time = 500;
+  rec.source_time = 400;
+  EXPECT_EQ(Write({cancel, rec}), (WriteStats{.retracted = 1, .older_ignored = 1}));
+  EXPECT_TRUE(MustSearch(*resources_, For({{1, "P1"}})).items.empty());
+}
+
+TEST_P(ResourceStoreTest, LaterRecordOfTheSameKeyInOneBatchWins) {
+  auto a = SimpleRecord(1, "P1", "K", Category::kCondition, "Condition", "v1", "2025-01-01");
+  auto b = SimpleRecord(1, "P1", "K", Category::kCondition, "Condition", "v2", "2025-01-01");
+  b.source_time = a.source_time + 1;
+  EXPECT_EQ(Write({a, b}), (WriteStats{.inserted = 1, .updated = 1}));
+  EXPECT_EQ(Displays(MustSearch(*resources_, For({{1, "P1"}}))), (std::vector<std::string>{"v2"}));
+}
+
+TEST_P(ResourceStoreTest, BadRecordRejectsTheWholeBatch) {
+  auto good = SimpleRecord(1, "P1", "K1", Category::kCondition, "Condition", "ok", "2025-01-01");
+  struct Case {
+    const char* name;
+    std::function<void(ResourceRecord&)> spoil;
+    const char* message_part;
+  };
+  std::vector<Case> cases = {
+      {"no type", [](ResourceRecord& r) { r.resource_type.clear(); }, "resource_type"},
+      {"no facility", [](ResourceRecord& r) { r.source_facility_id = 0; }, "source_facility_id"},
+      {"no patient", [](ResourceRecord& r) { r.local_patient_id.clear(); }, "local_patient_id"},
+      {"no key", [](ResourceRecord& r) { r.source_key.clear(); }, "source_key"},
+      {"not json", [](ResourceRecord& r) { r.json = "{broken"; }, "JSON object"},
+      {"array", [](ResourceRecord& r) { r.json = "[]"; }, "JSON object"},
+      {"wrong type", [](ResourceRecord& r) { r.resource_type = "Observation"; }, "resourceType"},
+      {"empty json", [](ResourceRecord& r) { r.json.clear(); }, "json is required"},
+  };
+  for (const auto& c : cases) {
+    auto bad = SimpleRecord(1, "P1", "K2", Category::kCondition, "Condition", "bad", "2025-01-01");
+    c.spoil(bad);
+    auto result = resources_->Write(std::vector<ResourceRecord>{good, bad});
+    ASSERT_FALSE(result.has_value()) << c.name;
+    EXPECT_EQ(result.error().code(), core::Code::kInvalidInput) << c.name;
+    EXPECT_NE(result.error().message().find("record 1"), std::string::npos) << c.name;
+    EXPECT_NE(result.error().message().find(c.message_part), std::string::npos)
+        << c.name << ": " << result.error().message();
+  }
+  EXPECT_TRUE(MustSearch(*resources_, For({{1, "P1"}})).items.empty());
+}
+
+TEST_P(ResourceStoreTest, OnlyThePatientsLinkedLocalIdsAreSearched) {
+  Write(
+      {SimpleRecord(1, "P1", "a", Category::kCondition, "Condition", "A at 1", "2025-01-01"),
+       SimpleRecord(2, "P1", "b", Category::kCondition, "Condition", "same id at 2", "2025-01-02"),
+       SimpleRecord(2, "X9", "c", Category::kCondition, "Condition", "B at 2", "2025-01-03")});
+  EXPECT_EQ(Displays(MustSearch(*resources_, For({{1, "P1"}}))),
+            (std::vector<std::string>{"A at 1"}));
+  EXPECT_EQ(Displays(MustSearch(*resources_, For({{1, "P1"}, {2, "X9"}}))),
+            (std::vector<std::string>{"B at 2", "A at 1"}));
+  EXPECT_TRUE(MustSearch(*resources_, For({})).items.empty());
+  ResourceQuery all;
+  all.all_patients = true;
+  EXPECT_EQ(MustSearch(*resources_, all).items.size(), 3u);
+}
+
+TEST_P(ResourceStoreTest, AccessScopeIsAppliedInTheQuery) {
+  Write({SimpleRecord(1, "P1", "a", Category::kCondition, "Condition", "cond 1", "2025-01-01"),
+         SimpleRecord(1, "P1", "b", Category::kLabResult, "Observation", "lab 1", "2025-01-02"),
+         SimpleRecord(2, "P2", "c", Category::kCondition, "Condition", "cond 2", "2025-01-03"),
+         SimpleRecord(2, "P2", "d", Category::kPrescription, "MedicationRequest", "rx 2",
+                      "2025-01-04"),
+         SimpleRecord(3, "P3", "e", Category::kPrescription, "MedicationRequest", "rx 3",
+                      "2025-01-05")});
+  ResourceQuery q = For({{1, "P1"}, {2, "P2"}, {3, "P3"}});
+  q.with_total = true;
+  // Everything from 1; only prescriptions from 2 and 3.
+  q.scope = AccessScope{
+      {AccessRule{
+           {Category::kCondition, Category::kLabResult, Category::kPrescription}, {1}, false},
+       AccessRule{{Category::kPrescription}, {2, 3}, false}}};
+  auto page = MustSearch(*resources_, q);
+  EXPECT_EQ(Displays(page), (std::vector<std::string>{"rx 3", "rx 2", "lab 1", "cond 1"}));
+  EXPECT_EQ(page.total, 4);
+  EXPECT_TRUE(q.scope->Allows(2, Category::kPrescription));
+  EXPECT_FALSE(q.scope->Allows(2, Category::kCondition));
+
+  // Asked-for categories are narrowed to the scope.
+  q.categories = {Category::kCondition};
+  EXPECT_EQ(Displays(MustSearch(*resources_, q)), (std::vector<std::string>{"cond 1"}));
+  q.categories = {Category::kReport};
+  page = MustSearch(*resources_, q);
+  EXPECT_TRUE(page.items.empty());
+  EXPECT_EQ(page.total, 0);
+
+  // any_source
+  q.categories.clear();
+  q.scope = AccessScope{{AccessRule{{Category::kCondition}, {}, true}}};
+  EXPECT_EQ(Displays(MustSearch(*resources_, q)), (std::vector<std::string>{"cond 2", "cond 1"}));
+  // An empty scope sees nothing.
+  q.scope = AccessScope{};
+  EXPECT_TRUE(MustSearch(*resources_, q).items.empty());
+}
+
+TEST_P(ResourceStoreTest, FiltersByCategoryTypeCodeDateAndSource) {
+  Write({LabRecord(1, "P1", "l1", "3B035", "AST", 20, "U/L", 13, 30, "2025-05-31T23:59:00+09:00"),
+         LabRecord(1, "P1", "l2", "3B035", "AST", 40, "U/L", 13, 30, "2025-06-01T08:00:00+09:00"),
+         LabRecord(2, "P2", "l3", "3B045", "ALT", 22, "U/L", 10, 42, "2025-06-15"),
+         LabRecord(2, "P2", "l4", "3B035", "AST", 35, "U/L", 13, 30, "2025-06-30T18:00:00+09:00"),
+         LabRecord(2, "P2", "l5", "3B035", "AST", 31, "U/L", 13, 30, "2025-07-01"),
+         SimpleRecord(1, "P1", "c1", Category::kCondition, "Condition", "cond", "2025-06-10")});
+  ResourceQuery base = For({{1, "P1"}, {2, "P2"}});
+  base.order = SortOrder::kOldestFirst;
+
+  ResourceQuery q = base;
+  q.categories = {Category::kCondition};
+  EXPECT_EQ(Displays(MustSearch(*resources_, q)), (std::vector<std::string>{"cond"}));
+
+  q = base;
+  q.resource_types = {"Observation"};
+  EXPECT_EQ(MustSearch(*resources_, q).items.size(), 5u);
+
+  q = base;
+  q.code = "3B035";
+  q.code_system = kJlac10;
+  EXPECT_EQ(MustSearch(*resources_, q).items.size(), 4u);
+  q.code_system = "urn:other";
+  EXPECT_TRUE(MustSearch(*resources_, q).items.empty());
+
+  // from/to are whole days, inclusive, with date-times and dates alike.
+  q = base;
+  q.resource_types = {"Observation"};
+  q.from = "2025-06-01";
+  q.to = "2025-06-30";
+  auto page = MustSearch(*resources_, q);
+  ASSERT_EQ(page.items.size(), 3u);
+  EXPECT_EQ(page.items[0].record.source_key, "l2");
+  EXPECT_EQ(page.items[1].record.source_key, "l3");
+  EXPECT_EQ(page.items[2].record.source_key, "l4");
+
+  q = base;
+  q.source_facilities = {2};
+  EXPECT_EQ(MustSearch(*resources_, q).items.size(), 3u);
+
+  q = base;
+  q.from = "2025-13-01";
+  EXPECT_EQ(resources_->Search(q).error().code(), core::Code::kInvalidInput);
+  q = base;
+  q.to = "June";
+  EXPECT_EQ(resources_->Search(q).error().code(), core::Code::kInvalidInput);
+}
+
+TEST_P(ResourceStoreTest, CursorPagingVisitsEveryRowOnceNewestFirst) {
+  std::vector<ResourceRecord> batch;
+  // Two rows share each date: the id breaks the tie.
+  for (int i = 0; i < 9; ++i) {
+    batch.push_back(SimpleRecord(1, "P1", "k" + std::to_string(i), Category::kEncounter,
+                                 "Encounter", "visit " + std::to_string(i),
+                                 "2025-06-0" + std::to_string(1 + i / 2)));
+  }
+  Write(batch);
+  ResourceQuery q = For({{1, "P1"}});
+  q.limit = 4;
+  q.with_total = true;
+  std::vector<StoredResource> seen;
+  int pages = 0;
+  while (true) {
+    auto page = MustSearch(*resources_, q);
+    EXPECT_EQ(page.total, 9);
+    ++pages;
+    seen.insert(seen.end(), page.items.begin(), page.items.end());
+    if (page.next_cursor.empty()) break;
+    q.cursor = page.next_cursor;
+    ASSERT_LT(pages, 10);
+  }
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seen.size(), 9u);
+  std::set<std::string> ids;
+  for (size_t i = 0; i < seen.size(); ++i) {
+    ids.insert(seen[i].record.id);
+    if (i > 0) {
+      const auto& prev = seen[i - 1].record;
+      const auto& cur = seen[i].record;
+      EXPECT_TRUE(prev.effective > cur.effective ||
+                  (prev.effective == cur.effective && prev.id > cur.id));
+    }
+  }
+  EXPECT_EQ(ids.size(), 9u);
+
+  // Offset paging gives the same order.
+  ResourceQuery o = For({{1, "P1"}});
+  o.limit = 4;
+  o.offset = 4;
+  auto second = MustSearch(*resources_, o);
+  ASSERT_EQ(second.items.size(), 4u);
+  EXPECT_EQ(second.items[0].record.id, seen[4].record.id);
+
+  ResourceQuery bad = For({{1, "P1"}});
+  bad.cursor = "zz";
+  EXPECT_EQ(resources_->Search(bad).error().code(), core::Code::kInvalidInput);
+  bad.cursor.clear();
+  bad.limit = 0;
+  EXPECT_EQ(resources_->Search(bad).error().code(), core::Code::kInvalidInput);
+  bad.limit = ResourceStore::kMaxLimit + 1;
+  EXPECT_EQ(resources_->Search(bad).error().code(), core::Code::kInvalidInput);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, ResourceStoreTest, tsunagu::testing::AllBackends(),
+                         tsunagu::testing::BackendParamName);
+
+}  // namespace
+}  // namespace tsunagu::clinical

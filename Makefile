@@ -33,7 +33,7 @@ lint: $(BUILD)/build.ninja
 	clang-tidy -p $(BUILD) --quiet $$(git ls-files "src/*.cpp")
 
 format:
-	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'bench/*.cpp')
+	clang-format -i $$(git ls-files 'src/*.cpp' 'src/*.hpp' 'tests/*.cpp' 'tests/*.hpp' 'bench/*.cpp' 'tools/*.cpp' 'tools/*.hpp' 'fuzz/*.cpp')
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-bench web/dist

@@ -53,4 +53,14 @@ AuditEvent EventFromRequest(const http::Request& request, std::string action, st
   return e;
 }
 
+void RecordRequest(AuditLog& log, const http::Request& request, std::string action,
+                   std::string object, std::string patient_id, std::string outcome,
+                   std::string reason) {
+  AuditEvent e = EventFromRequest(request, std::move(action), std::move(outcome));
+  e.object = std::move(object);
+  e.patient_id = std::move(patient_id);
+  e.reason = std::move(reason);
+  (void)log.Append(std::move(e));
+}
+
 }  // namespace tsunagu::audit

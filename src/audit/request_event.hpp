@@ -22,4 +22,10 @@ namespace tsunagu::audit {
 AuditEvent EventFromRequest(const http::Request& request, std::string action,
                             std::string outcome = "success");
 
+// Appends the request's event with object, patient and reason filled in.
+// Best effort for route handlers: a failed append is logged by the log itself.
+void RecordRequest(AuditLog& log, const http::Request& request, std::string action,
+                   std::string object, std::string patient_id = {}, std::string outcome = "success",
+                   std::string reason = {});
+
 }  // namespace tsunagu::audit

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "consent/access_policy.hpp"
+#include "core/clock.hpp"
 #include "core/random.hpp"
 
 namespace tsunagu::clinical {
@@ -99,39 +100,13 @@ bool IsDate(std::string_view s) {
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-std::string CivilFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02u", static_cast<long long>(y), m, d);
-  return buf;
-}
-
 // The day after a YYYY-MM-DD date: "effective <= to" for date-times is
 // "effective < next day", which sorts the same in every collation.
 std::string NextDay(std::string_view date) {
   int64_t y = std::stoll(std::string(date.substr(0, 4)));
   unsigned m = static_cast<unsigned>(std::stoi(std::string(date.substr(5, 2))));
   unsigned d = static_cast<unsigned>(std::stoi(std::string(date.substr(8, 2))));
-  return CivilFromDays(DaysFromCivil(y, m, d) + 1);
+  return core::DateFromDays(core::DaysFromCivil(y, m, d) + 1);
 }
 
 std::string EncodeCursor(const std::string& effective, const std::string& id) {

@@ -21,13 +21,9 @@ using http::Response;
 
 Response Fail(const core::Status& s) { return Response::Error(s); }
 
-void Audit(ConsentDeps& d, const Request& req, std::string action, std::string object,
-           std::string patient_id, std::string outcome = "success", std::string reason = {}) {
-  audit::AuditEvent e = audit::EventFromRequest(req, std::move(action), std::move(outcome));
-  e.object = std::move(object);
-  e.patient_id = std::move(patient_id);
-  e.reason = std::move(reason);
-  (void)d.audit.Append(std::move(e));
+template <typename... Args>
+void Audit(ConsentDeps& d, const Request& req, Args&&... args) {
+  audit::RecordRequest(d.audit, req, std::forward<Args>(args)...);
 }
 
 json::value OptionalTime(int64_t millis) {

@@ -33,6 +33,13 @@ class FakeClock final : public Clock {
   std::atomic<int64_t> now_;
 };
 
+// Calendar arithmetic on the proleptic Gregorian calendar (H. Hinnant's
+// algorithms): days since 1970-01-01 and back.
+int64_t DaysFromCivil(int64_t year, int month, int day);
+void CivilFromDays(int64_t days, int& year, int& month, int& day);
+// "YYYY-MM-DD" of a day number.
+std::string DateFromDays(int64_t days);
+
 // "2026-01-01T00:00:00.000Z"
 std::string FormatIsoUtc(int64_t millis);
 // "2026-01-01 09:00" in Japan Standard Time (UTC+9, no DST).

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/clock.hpp"
 #include "core/text.hpp"
 
 namespace tsunagu::hl7v2 {
@@ -32,43 +33,17 @@ int DaysInMonth(int y, int m) {
 }  // namespace
 
 int64_t DaysFromCivil(int year, int month, int day) {
-  // Howard Hinnant's days_from_civil.
-  int64_t y = year - (month <= 2 ? 1 : 0);
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
+  return core::DaysFromCivil(year, month, day);
 }
 
-namespace {
-void CivilFromDays(int64_t z, int& year, int& month, int& day) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
-}
-}  // namespace
-
-std::string CivilDate(int64_t days) {
-  int y, m, d;
-  CivilFromDays(days, y, m, d);
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
-  return buf;
-}
+std::string CivilDate(int64_t days) { return core::DateFromDays(days); }
 
 std::string FormatHl7Jst(int64_t millis_utc) {
   int64_t local = millis_utc + int64_t{kJstOffsetMinutes} * 60'000;
   int64_t days = local >= 0 ? local / kMsPerDay : (local - kMsPerDay + 1) / kMsPerDay;
   int64_t ms = local - days * kMsPerDay;
   int y, m, d;
-  CivilFromDays(days, y, m, d);
+  core::CivilFromDays(days, y, m, d);
   char buf[32];
   std::snprintf(buf, sizeof buf, "%04d%02d%02d%02d%02d%02d", y, m, d,
                 static_cast<int>(ms / 3'600'000), static_cast<int>(ms / 60'000 % 60),

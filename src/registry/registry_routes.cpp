@@ -87,13 +87,9 @@ json::object UserJson(const auth::User& u, const FacilityService& facilities) {
 }
 
 // Records an audit event for the request's principal (or anonymous).
-void Audit(RegistryDeps& d, const Request& req, std::string action, std::string object,
-           std::string patient_id = {}, std::string outcome = "success", std::string reason = {}) {
-  audit::AuditEvent e = audit::EventFromRequest(req, std::move(action), std::move(outcome));
-  e.object = std::move(object);
-  e.patient_id = std::move(patient_id);
-  e.reason = std::move(reason);
-  (void)d.audit.Append(std::move(e));
+template <typename... Args>
+void Audit(RegistryDeps& d, const Request& req, Args&&... args) {
+  audit::RecordRequest(d.audit, req, std::forward<Args>(args)...);
 }
 
 core::Result<auth::Principal> Require(const Request& req) {

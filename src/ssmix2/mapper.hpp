@@ -15,18 +15,18 @@ namespace tsunagu::ssmix2 {
 // Where a message came from (from the storage path / file name, or MLLP).
 struct SourceContext {
   int64_t facility_id = 0;
-  std::string facility_code;   // 10-digit medical institution code ("" if none)
-  std::string patient_id;      // local patient ID (file name / PID-3)
-  std::string data_type;       // SS-MIX2 data type, e.g. "OML-11" ("" = from MSH-9)
-  std::string order_number;    // from the file name ("" = from the message)
-  int64_t file_time = 0;       // file-name timestamp, ms UTC (0 = MSH-7)
-  bool cancelled = false;      // condition flag 0 in the file name
+  std::string facility_code;  // 10-digit medical institution code ("" if none)
+  std::string patient_id;     // local patient ID (file name / PID-3)
+  std::string data_type;      // SS-MIX2 data type, e.g. "OML-11" ("" = from MSH-9)
+  std::string order_number;   // from the file name ("" = from the message)
+  int64_t file_time = 0;      // file-name timestamp, ms UTC (0 = MSH-7)
+  bool cancelled = false;     // condition flag 0 in the file name
 };
 
 // Maps one message to resources. InvalidInput (with a reason) for a message
 // that cannot be mapped: unknown message type, missing PID, invalid dates,
 // missing required fields. All records carry the source context.
 core::Result<std::vector<clinical::ResourceRecord>> MapMessage(const hl7v2::Message& message,
-                                                                const SourceContext& context);
+                                                               const SourceContext& context);
 
 }  // namespace tsunagu::ssmix2

@@ -3,6 +3,8 @@
 #include <array>
 #include <vector>
 
+#include "core/clock.hpp"
+
 namespace tsunagu::ssmix2 {
 namespace {
 
@@ -38,16 +40,6 @@ int ToInt(std::string_view digits) {
   int v = 0;
   for (char c : digits) v = v * 10 + (c - '0');
   return v;
-}
-
-// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-int64_t DaysFromCivil(int y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return static_cast<int64_t>(era) * 146097 + doe - 719468;
 }
 
 bool ValidDate(int y, int m, int d) {
@@ -104,7 +96,7 @@ core::Result<int64_t> ParseJstTimestamp(std::string_view s) {
   int ms = 0;
   std::string_view frac = s.substr(14);
   for (size_t i = 0; i < 3; ++i) ms = ms * 10 + (i < frac.size() ? frac[i] - '0' : 0);
-  int64_t secs = DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
+  int64_t secs = core::DaysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec;
   return secs * 1000 + ms - kJstOffsetMillis;
 }
 

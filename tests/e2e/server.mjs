@@ -22,8 +22,49 @@ export const kChromiumArgs = [
   '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic',
 ];
 
-function binary() {
+export function binary() {
   return process.env.TSUNAGU_BIN || join(repo, 'build', 'tsunagu');
+}
+
+/** Runs a `tsunagu` subcommand to completion; resolves with its output. */
+export async function runTsunagu(args, options = {}) {
+  const { stdout, stderr } = await promisify(execFile)(binary(), args, { timeout: 120_000, ...options });
+  return { stdout, stderr };
+}
+
+/**
+ * A logged-in JSON API client for seeding test data (password-only
+ * accounts): keeps the session cookie and sends the CSRF token.
+ */
+export async function apiSession(baseUrl, loginId, password) {
+  const login = await fetch(`${baseUrl}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ login_id: loginId, password }),
+  });
+  if (!login.ok) throw new Error(`login ${loginId}: ${login.status} ${await login.text()}`);
+  const { csrf_token: csrf } = await login.json();
+  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const call = async (method, path, body) => {
+    const r = await fetch(`${baseUrl}/api/v1${path}`, {
+      method,
+      headers: {
+        Cookie: cookie,
+        'X-CSRF-Token': csrf,
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    const data = text ? JSON.parse(text) : undefined;
+    if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return data;
+  };
+  return {
+    get: (path) => call('GET', path),
+    post: (path, body) => call('POST', path, body ?? {}),
+    del: (path) => call('DELETE', path),
+  };
 }
 
 function freePort() {

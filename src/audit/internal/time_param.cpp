@@ -1,20 +1,12 @@
 #include "audit/internal/time_param.hpp"
 
+#include "core/clock.hpp"
+
 namespace tsunagu::audit::internal {
 namespace {
 
 constexpr int64_t kJstOffsetMillis = int64_t{9} * 3600 * 1000;
 constexpr int64_t kDayMillis = int64_t{24} * 3600 * 1000;
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
@@ -65,7 +57,7 @@ std::optional<int64_t> ParseAuditTime(std::string_view text, Bound bound) {
   if (year < 1970 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month)) {
     return std::nullopt;
   }
-  const int64_t day_start = DaysFromCivil(year, month, day) * kDayMillis;
+  const int64_t day_start = core::DaysFromCivil(year, month, day) * kDayMillis;
   if (c.AtEnd()) {
     int64_t local = bound == Bound::kUpper ? day_start + kDayMillis - 1 : day_start;
     return local - kJstOffsetMillis;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdio>
 
+#include "core/log.hpp"
 #include "core/text.hpp"
 
 namespace tsunagu::ssmix2::internal {
@@ -10,33 +11,7 @@ namespace {
 
 void WriteString(std::string& out, std::string_view s) {
   out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
+  core::AppendJsonEscaped(out, s);
   out.push_back('"');
 }
 

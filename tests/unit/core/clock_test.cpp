@@ -36,3 +36,22 @@ TEST(ClockTest, SystemClockIsAfter2025) {
 
 }  // namespace
 }  // namespace tsunagu::core
+
+namespace tsunagu::core {
+namespace {
+
+TEST(CalendarTest, DaysFromCivilRoundTripsAcrossLeapYearsAndTheEpoch) {
+  EXPECT_EQ(DaysFromCivil(1970, 1, 1), 0);
+  EXPECT_EQ(DaysFromCivil(2000, 3, 1) - DaysFromCivil(2000, 2, 28), 2);  // 2000 is leap
+  EXPECT_EQ(DaysFromCivil(1900, 3, 1) - DaysFromCivil(1900, 2, 28), 1);  // 1900 is not
+  EXPECT_EQ(DateFromDays(DaysFromCivil(2026, 11, 21)), "2026-11-21");
+  EXPECT_EQ(DateFromDays(-1), "1969-12-31");
+  for (int64_t d = -800000; d < 800000; d += 997) {
+    int y = 0, m = 0, day = 0;
+    CivilFromDays(d, y, m, day);
+    EXPECT_EQ(DaysFromCivil(y, m, day), d);
+  }
+}
+
+}  // namespace
+}  // namespace tsunagu::core

@@ -65,26 +65,92 @@ async function request<T>(
   }
 
   if (response.status === 204) return undefined as T;
-  const text = await response.text();
-  let data: unknown = undefined;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = undefined;
-    }
-  }
+  const data = parseJson(await response.text());
   if (response.ok) return data as T;
 
+  throw failure(response.status, data, options);
+}
+
+/** Turns an error answer into an ApiError (and a toast, or the login page on 401). */
+function failure(status: number, data: unknown, options: RequestOptions): ApiError {
   const err = (data as { error?: { code?: string; message?: string } } | undefined)?.error;
-  const error = new ApiError(response.status, err?.code ?? 'internal', err?.message ?? '');
-  if (response.status === 401 && !options.allowUnauthenticated) {
+  const error = new ApiError(status, err?.code ?? 'internal', err?.message ?? '');
+  if (status === 401 && !options.allowUnauthenticated) {
     csrfToken = '';
     onSessionExpired?.();
-    throw error;
+    return error;
   }
   if (!options.quiet) toast(error.userMessage, 'error');
-  throw error;
+  return error;
+}
+
+function parseJson(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends a file as the raw request body (its own Content-Type), reporting
+ * upload progress as a fraction 0..1; resolves with the JSON answer.
+ */
+export function upload<T>(
+  path: string,
+  file: Blob,
+  contentType: string,
+  onProgress?: (fraction: number) => void,
+  options: RequestOptions = {},
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', kBase + path);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', contentType);
+    if (csrfToken) xhr.setRequestHeader('X-CSRF-Token', csrfToken);
+    xhr.upload.addEventListener('progress', (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress?.(e.loaded / e.total);
+    });
+    xhr.addEventListener('load', () => {
+      const data = parseJson(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress?.(1);
+        resolve(data as T);
+      } else {
+        reject(failure(xhr.status, data, options));
+      }
+    });
+    const networkError = () => {
+      const error = new ApiError(0, 'network', t('error.network'));
+      if (!options.quiet) toast(error.userMessage, 'error');
+      reject(error);
+    };
+    xhr.addEventListener('error', networkError);
+    xhr.addEventListener('abort', networkError);
+    xhr.send(file);
+  });
+}
+
+/** Downloads a binary answer (a signed consent form) as a Blob. */
+export async function fetchBlob(path: string, options: RequestOptions = {}): Promise<Blob> {
+  let response: Response;
+  try {
+    response = await fetch(kBase + path, { credentials: 'same-origin' });
+  } catch {
+    const error = new ApiError(0, 'network', t('error.network'));
+    if (!options.quiet) toast(error.userMessage, 'error');
+    throw error;
+  }
+  if (response.ok) return response.blob();
+  throw failure(response.status, parseJson(await response.text()), options);
+}
+
+/** The URL of an API path (for links the browser follows itself, e.g. downloads). */
+export function apiUrl(path: string): string {
+  return kBase + path;
 }
 
 /** Builds a query string from the non-empty values. */

@@ -144,3 +144,176 @@ export interface Page<T> {
   items: T[];
   total?: number;
 }
+
+// Consent and MPI (docs/api.md "Consent and MPI").
+export const kConsentScopes = ['clinical_sharing', 'dispensing', 'emergency_sheet', 'care_team', 'family'] as const;
+export type ConsentScope = (typeof kConsentScopes)[number];
+
+export const kConsentStatuses = ['active', 'pending', 'expired', 'withdrawn'] as const;
+export type ConsentStatus = (typeof kConsentStatuses)[number];
+
+export interface ConsentForm {
+  content_type: string;
+  size: number;
+  sha256: string;
+}
+
+export interface Consent {
+  id: number;
+  regional_id: string;
+  scope: ConsentScope;
+  source_facility_id: number;
+  source_facility_name: string;
+  viewer_facility_id: number;
+  viewer_facility_name: string;
+  valid_from: string;
+  valid_to: string | null;
+  status: ConsentStatus;
+  withdrawn_at: string | null;
+  withdrawn_by: number | null;
+  form: ConsentForm | null;
+  created_by: number;
+  created_at: string;
+  note: string;
+}
+
+export interface NewConsent {
+  scope: ConsentScope;
+  source_facility_id?: number;
+  viewer_facility_id?: number;
+  valid_from: string;
+  valid_to?: string;
+  note?: string;
+}
+
+export type MatchLevel = 'exact' | 'near' | 'differs' | 'missing';
+export const kMatchFields = ['kana', 'birth_date', 'sex', 'phone', 'postcode'] as const;
+export type MatchField = (typeof kMatchFields)[number];
+
+export interface Candidate {
+  regional_id: string;
+  score: number;
+  auto_link: boolean;
+  linked_here: boolean;
+  kana_masked: string;
+  match: Record<MatchField, MatchLevel>;
+  name?: string;
+  kana?: string;
+  birth_date?: string;
+  sex?: Sex;
+}
+
+export interface CandidateAnswer {
+  items: Candidate[];
+  auto_link_score: number;
+  propose_score: number;
+}
+
+export interface LinkAnswer {
+  regional_id: string;
+  facility_id: number;
+  facility_name: string;
+  local_id: string;
+}
+
+export interface MergeAnswer {
+  regional_id: string;
+  merged_regional_id: string;
+  links_moved: number;
+  consents_moved: number;
+}
+
+// Clinical timeline (docs/api.md "Clinical timeline").
+export const kCategories = [
+  'allergy', 'condition', 'prescription', 'injection', 'dispensing', 'administration',
+  'immunization', 'lab_result', 'report', 'encounter', 'order', 'document', 'patient_info',
+] as const;
+export type Category = (typeof kCategories)[number];
+
+export interface LabValue {
+  value: number | null;
+  value_text: string;
+  unit: string;
+  low: number | null;
+  high: number | null;
+  range_text: string;
+  flag: string;
+  abnormal: boolean;
+}
+
+export interface MedicationInfo {
+  name: string;
+  yj_code: string;
+  dose: string;
+  unit: string;
+  frequency: string;
+  days: string;
+  route: string;
+  quantity: string;
+}
+
+export interface TimelineItem {
+  id: string;
+  resource_type: string;
+  category: Category;
+  effective: string;
+  effective_end: string;
+  display: string;
+  code_system: string;
+  code: string;
+  source_facility_id: number;
+  source_facility_name: string;
+  summary: Record<string, string>;
+  lab?: LabValue;
+  medication?: MedicationInfo;
+}
+
+export interface TimelinePage {
+  regional_id: string;
+  allergies: TimelineItem[];
+  items: TimelineItem[];
+  next_cursor: string | null;
+  total: number;
+}
+
+export interface LabPoint extends LabValue {
+  id: string;
+  effective: string;
+  source_facility_id: number;
+  source_facility_name: string;
+}
+
+export interface LabTest {
+  code_system: string;
+  code: string;
+  display: string;
+  unit: string;
+  reference_range: { low: number | null; high: number | null; text: string };
+  cells: (LabPoint | null)[];
+  series: LabPoint[];
+}
+
+export interface LabTable {
+  dates: string[];
+  tests: LabTest[];
+}
+
+export interface MedicationCourse {
+  resource_id: string;
+  resource_type: string;
+  facility_id: number;
+  facility_name: string;
+  medication: string;
+  yj_code: string;
+  start: string;
+  end: string;
+}
+
+export interface MedicationWarning {
+  ingredient: string;
+  overlap_start: string;
+  overlap_end: string;
+  message: string;
+  first: MedicationCourse;
+  second: MedicationCourse;
+}

@@ -103,3 +103,50 @@ export function ageOn(birth: string, today = new Date()): number | null {
   if ((parts[1] ?? 0) < mo || ((parts[1] ?? 0) === mo && (parts[2] ?? 0) < d)) age--;
   return age >= 0 ? age : null;
 }
+
+const kJapanDate = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit', day: '2-digit',
+});
+const kJapanTime = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Asia/Tokyo', hour: '2-digit', minute: '2-digit', hour12: false,
+});
+
+/** Today's date in Japan as YYYY-MM-DD. */
+export function todayInJapan(now = new Date()): string {
+  return kJapanDate.format(now);
+}
+
+/**
+ * The calendar day (Japan time) of a clinical date or date-time:
+ * "2024-04-04" stays as it is, "2024-04-04T01:00:00Z" becomes "2024-04-04".
+ */
+export function dayOf(effective: string): string {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(effective)) return effective;
+  if (/^\d{4}-\d{2}$/.test(effective)) return `${effective}-01`;
+  if (/^\d{4}$/.test(effective)) return `${effective}-01-01`;
+  const d = new Date(effective);
+  if (Number.isNaN(d.getTime())) return effective.slice(0, 10);
+  return kJapanDate.format(d);
+}
+
+/** The time of day (Japan time, HH:MM) of a date-time; '' for a plain date. */
+export function timeOfDay(effective: string): string {
+  if (!effective.includes('T')) return '';
+  const d = new Date(effective);
+  return Number.isNaN(d.getTime()) ? '' : kJapanTime.format(d);
+}
+
+/** A day heading: 2024年4月4日（木） / Thu 2024-04-04. */
+export function formatDay(day: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!m) return day;
+  const weekday = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))).getUTCDay();
+  if (current === 'ja') return `${formatDate(day)}（${'日月火水木金土'[weekday]}）`;
+  return `${['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][weekday]} ${day}`;
+}
+
+/** A short date for table headers and chart axes: 2024/4/4. */
+export function formatShortDate(date: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(dayOf(date));
+  return m ? `${m[1]}/${Number(m[2])}/${Number(m[3])}` : date;
+}

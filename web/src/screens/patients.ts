@@ -2,14 +2,20 @@
 import { h, clear } from '../ui/dom';
 import { t, tDynamic, formatDate, formatDateTime, ageOn } from '../i18n';
 import { api, ApiError, query } from '../api/client';
-import { kSexes, type AuditEvent, type Patient, type Sex } from '../api/types';
+import { kSexes, type AuditEvent, type Candidate, type Patient, type Sex } from '../api/types';
 import { inputField, selectField, formError, busy, submitButton, toHalfWidth, toKatakana, formatPostcode } from '../ui/forms';
 import { dataTable, pager } from '../ui/table';
+import { tabs } from '../ui/tabs';
 import { pageTitle, loading } from '../ui/layout';
 import { toast } from '../ui/toast';
 import { navigate, type Screen } from '../router';
 import { auditTable } from './audit';
 import { session } from '../session';
+import { regionalIdText, type PatientTabContext } from './patient_common';
+import { timelineTab } from './timeline';
+import { labsTab } from './labs';
+import { consentsTab } from './consents';
+import { candidatesTable, findCandidates, linkLocalId, linksSection, mergeSection } from './mpi';
 
 const kPageSize = 20;
 
@@ -23,10 +29,6 @@ function localIds(p: Patient): string {
   const links = p.links ?? [];
   const mine = links.filter((l) => l.facility_id === session.user?.facility_id);
   return (mine.length ? mine : links).map((l) => l.local_id).filter(Boolean).join(', ');
-}
-
-function regionalIdText(id: string): string {
-  return id.replace(/^(\d{4})(\d{4})(\d{4})$/, '$1-$2-$3');
 }
 
 export const patientsScreen: Screen = async ({ root, query: q }) => {
@@ -107,6 +109,63 @@ export const patientNewScreen: Screen = ({ root }) => {
   const phone = inputField({ label: t('patients.phone'), name: 'phone', type: 'tel', testid: 'pt-phone' });
   const localId = inputField({ label: t('patients.localId'), name: 'local_id', testid: 'pt-local-id' });
   const submit = submitButton(t('patients.register'), 'pt-submit');
+  const candidateSlot = h('div', { 'aria-live': 'polite' });
+  // The demographics whose candidates the user has already reviewed.
+  let reviewedKey = '';
+
+  const register = async (kanaValue: string) => {
+    try {
+      const p = await busy(submit, () => api.post<Patient>('/patients', {
+        name: name.input.value.trim(),
+        kana: kanaValue,
+        birth_date: birth.input.value,
+        sex: sex.select.value as Sex,
+        postcode: toHalfWidth(postcode.input.value) || undefined,
+        address: address.input.value.trim() || undefined,
+        phone: toHalfWidth(phone.input.value) || undefined,
+        local_id: toHalfWidth(localId.input.value) || undefined,
+      }, { quiet: true }));
+      toast(t('patients.registered', { id: regionalIdText(p.regional_id) }), 'success');
+      navigate(`/patients/${p.regional_id}`);
+    } catch (err) {
+      error.show(err instanceof ApiError ? err.userMessage : t('error.generic'));
+    }
+  };
+
+  const linkTo = async (c: Candidate, button: HTMLButtonElement) => {
+    error.hide();
+    const id = toHalfWidth(localId.input.value);
+    if (!id) {
+      error.show(t('mpi.localIdNeeded'));
+      localId.input.focus();
+      return;
+    }
+    try {
+      await busy(button, () => linkLocalId(c.regional_id, id, birth.input.value));
+      toast(t('mpi.linked', { id }), 'success');
+      navigate(`/patients/${c.regional_id}`);
+    } catch (err) {
+      error.show(err instanceof ApiError ? err.userMessage : t('error.generic'));
+    }
+  };
+
+  const showCandidates = (items: Candidate[], kanaValue: string) => {
+    const registerAnyway = h('button', { type: 'button', class: 'button', testid: 'register-anyway' }, t('mpi.registerAnyway'));
+    registerAnyway.addEventListener('click', () => void register(kanaValue));
+    clear(candidateSlot, h('section', { class: 'card candidates', testid: 'candidates', 'aria-labelledby': 'candidates-title' },
+      h('h2', { id: 'candidates-title', class: 'section-title', tabindex: '-1' }, t('mpi.foundTitle', { count: items.length })),
+      h('p', { class: 'field-hint' }, t('mpi.foundLead')),
+      candidatesTable(items, (c) => {
+        if (c.linked_here) {
+          return h('a', { href: `/patients/${c.regional_id}`, class: 'button small', testid: 'open-candidate' }, t('mpi.alreadyHere'));
+        }
+        const b = h('button', { type: 'button', class: 'button small primary', testid: 'link-candidate' }, t('mpi.linkExisting'));
+        b.addEventListener('click', () => void linkTo(c, b));
+        return b;
+      }, ''),
+      h('div', { class: 'actions' }, registerAnyway)));
+    candidateSlot.querySelector<HTMLElement>('h2')?.focus();
+  };
 
   const form = h('form', {
     class: 'form',
@@ -119,22 +178,33 @@ export const patientNewScreen: Screen = ({ root }) => {
         kana.input.focus();
         return;
       }
-      try {
-        const p = await busy(submit, () => api.post<Patient>('/patients', {
-          name: name.input.value.trim(),
-          kana: kanaValue,
-          birth_date: birth.input.value,
-          sex: sex.select.value as Sex,
-          postcode: toHalfWidth(postcode.input.value) || undefined,
-          address: address.input.value.trim() || undefined,
-          phone: toHalfWidth(phone.input.value) || undefined,
-          local_id: toHalfWidth(localId.input.value) || undefined,
-        }, { quiet: true }));
-        toast(t('patients.registered', { id: regionalIdText(p.regional_id) }), 'success');
-        navigate(`/patients/${p.regional_id}`);
-      } catch (err) {
-        error.show(err instanceof ApiError ? err.userMessage : t('error.generic'));
+      const q = {
+        kana: kanaValue,
+        birth_date: birth.input.value,
+        sex: sex.select.value as Sex,
+        phone: toHalfWidth(phone.input.value),
+        postcode: toHalfWidth(postcode.input.value).replace(/\D/g, ''),
+      };
+      const key = JSON.stringify(q);
+      if (key !== reviewedKey) {
+        // Look for the same person first, so that no duplicate is registered.
+        let items: Candidate[] = [];
+        try {
+          items = (await busy(submit, () => findCandidates(q))).items ?? [];
+        } catch (err) {
+          if (!(err instanceof ApiError) || (err.status !== 404 && err.status !== 403)) {
+            error.show(err instanceof ApiError ? err.userMessage : t('error.generic'));
+            return;
+          }
+        }
+        reviewedKey = key;
+        if (items.length) {
+          showCandidates(items, kanaValue);
+          return;
+        }
       }
+      clear(candidateSlot);
+      await register(kanaValue);
     },
   },
   error.el,
@@ -143,6 +213,7 @@ export const patientNewScreen: Screen = ({ root }) => {
   h('div', { class: 'grid-2' }, postcode.wrap, phone.wrap),
   address.wrap,
   localId.wrap,
+  h('p', { class: 'field-hint' }, t('mpi.checkHint')),
   h('div', { class: 'actions' }, h('a', { href: '/patients', class: 'button' }, t('common.cancel')), submit));
 
   clear(
@@ -151,12 +222,13 @@ export const patientNewScreen: Screen = ({ root }) => {
       h('p', { class: 'breadcrumb' }, h('a', { href: '/patients' }, `← ${t('patients.title')}`)),
       pageTitle(t('patients.newTitle')),
       h('p', { class: 'lead' }, t('patients.newLead')),
-      h('section', { class: 'card' }, form)),
+      h('section', { class: 'card' }, form),
+      candidateSlot),
   );
   name.input.focus();
 };
 
-export const patientScreen: Screen = async ({ root, params }) => {
+export const patientScreen: Screen = async ({ root, params, query: q }) => {
   const rid = params[0] ?? '';
   clear(root, loading());
   let p: Patient;
@@ -170,6 +242,14 @@ export const patientScreen: Screen = async ({ root, params }) => {
   document.title = `${p.name} | ${t('app.name')}`;
 
   const row = (label: string, value: string) => [h('dt', null, label), h('dd', null, value || t('common.none'))];
+  const tabIds = ['basic', 'timeline', 'labs', 'consents', 'access'];
+  const initialTab = tabIds.includes(q.get('tab') ?? '') ? (q.get('tab') as string) : 'basic';
+  let tabControl: { select: (id: string, focus?: boolean) => void } | null = null;
+  const ctx: PatientTabContext = {
+    patient: p,
+    showTab: (id) => tabControl?.select(id, true),
+    reload: () => navigate(`/patients/${p.regional_id}${location.search}`, true),
+  };
   const basic = h('div', null,
     h('dl', { class: 'dl dl-grid', testid: 'patient-demographics' },
       row(t('patients.name'), p.name),
@@ -181,61 +261,46 @@ export const patientScreen: Screen = async ({ root, params }) => {
       row(t('patients.address'), p.address),
       row(t('patients.phone'), p.phone),
       row(t('common.createdAt'), formatDateTime(p.created_at))),
-    h('h2', { class: 'section-title' }, t('patients.links')),
-    dataTable(
-      [
-        { label: t('patients.facility'), cell: (l: Patient['links'][number]) => l.facility_name },
-        { label: t('patients.localIdShort'), cell: (l: Patient['links'][number]) => h('span', { class: 'mono' }, l.local_id) },
-      ],
-      p.links ?? [],
-      { empty: t('patients.linksEmpty'), testid: 'patient-links' },
-    ));
+    linksSection(ctx),
+    mergeSection(ctx));
 
-  const history = h('div', null);
+  const accessPanel = h('div', null);
   let historyLoaded = false;
   const loadHistory = async () => {
     if (historyLoaded) return;
     historyLoaded = true;
-    clear(history, loading());
+    clear(accessPanel, loading());
     try {
       const events = (await api.get<{ items: AuditEvent[] }>(`/patients/${encodeURIComponent(rid)}/access-log`)).items;
       const facilities = new Map<number, string>((p.links ?? []).map((l) => [l.facility_id, l.facility_name]));
       const me = session.user;
       if (me) facilities.set(me.facility_id, me.facility_name);
-      clear(history, h('p', { class: 'field-hint' }, `${t('patients.accessLogLead')} ${t('audit.timezone')}`),
+      clear(accessPanel, h('p', { class: 'field-hint' }, `${t('patients.accessLogLead')} ${t('audit.timezone')}`),
         auditTable(events, facilities, { withPatient: false, empty: t('patients.accessLogEmpty') }));
     } catch {
       historyLoaded = false;
-      clear(history, h('p', { class: 'empty-state' }, t('error.generic')));
+      clear(accessPanel, h('p', { class: 'empty-state' }, t('error.generic')));
     }
   };
 
-  const tabs = [
+  const timeline = timelineTab(ctx);
+  const labs = labsTab(ctx);
+  const consents = consentsTab(ctx);
+  const tabView = tabs([
     { id: 'basic', label: t('patients.basic'), panel: basic },
-    { id: 'access', label: t('patients.accessLog'), panel: history },
-  ];
-  const tabButtons: HTMLButtonElement[] = [];
-  const panels = tabs.map((tab) => h('div', { role: 'tabpanel', id: `panel-${tab.id}`, 'aria-labelledby': `tab-${tab.id}`, tabindex: '0', class: 'tab-panel' }, tab.panel));
-  const select = (index: number, focus = false) => {
-    tabButtons.forEach((b, i) => {
-      b.setAttribute('aria-selected', String(i === index));
-      b.tabIndex = i === index ? 0 : -1;
-      const panel = panels[i];
-      if (panel) panel.hidden = i !== index;
-    });
-    if (focus) tabButtons[index]?.focus();
-    if (tabs[index]?.id === 'access') void loadHistory();
-  };
-  tabs.forEach((tab, i) => {
-    tabButtons.push(h('button', {
-      type: 'button', role: 'tab', id: `tab-${tab.id}`, 'aria-controls': `panel-${tab.id}`, class: 'tab', testid: `tab-${tab.id}`,
-      onclick: () => select(i),
-      onkeydown: (e: KeyboardEvent) => {
-        if (e.key === 'ArrowRight') select((i + 1) % tabs.length, true);
-        if (e.key === 'ArrowLeft') select((i + tabs.length - 1) % tabs.length, true);
-      },
-    }, tab.label));
+    { id: 'timeline', label: t('patients.timeline'), panel: timeline.panel, onShow: timeline.show },
+    { id: 'labs', label: t('patients.labs'), panel: labs.panel, onShow: labs.show },
+    { id: 'consents', label: t('patients.consents'), panel: consents.panel, onShow: consents.show },
+    { id: 'access', label: t('patients.accessLog'), panel: accessPanel, onShow: () => void loadHistory() },
+  ], {
+    label: p.name,
+    initial: initialTab,
+    onChange: (id) => {
+      const url = id === 'basic' ? `/patients/${p.regional_id}` : `/patients/${p.regional_id}?tab=${id}`;
+      if (location.pathname + location.search !== url) history.replaceState(null, '', url);
+    },
   });
+  tabControl = tabView;
 
   clear(
     root,
@@ -246,9 +311,6 @@ export const patientScreen: Screen = async ({ root, params }) => {
         h('p', { class: 'lead' }, h('span', null, p.kana), ' ', h('span', { class: 'chip' }, tDynamic('sex', p.sex)), ' ',
           h('span', null, birthWithAge(p.birth_date)))),
       h('p', { class: 'rid' }, h('span', { class: 'sub' }, t('patients.regionalId')), h('span', { class: 'mono big', testid: 'patient-rid' }, regionalIdText(p.regional_id)))),
-    h('section', { class: 'card' },
-      h('div', { class: 'tabs', role: 'tablist', 'aria-label': p.name }, tabButtons),
-      panels),
+    h('section', { class: 'card patient-card' }, tabView.element),
   );
-  select(0);
 };

@@ -16,9 +16,10 @@ PATIENTS=${PATIENTS:-$((MESSAGES / 50))}
 # The demo network's first hospital (県北中央病院) is the source facility.
 FACILITY=${FACILITY:-0711101373}
 WORK=$(mktemp -d /tmp/tsunagu-ssmix2-bench.XXXXXX)
-PG_DIR=$WORK/pg
+# Its own directory: initdb runs as the postgres user, who cannot enter $WORK (0700).
+PG_DIR=$(mktemp -d /tmp/tsunagu-pg-bench.XXXXXX)
 cleanup() {
-  [[ -d $PG_DIR ]] && scripts/pg-cluster stop "$PG_DIR" || true
+  scripts/pg-cluster stop "$PG_DIR" || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -179,6 +179,7 @@ auth::Totp& Application::totp() { return *impl_->totp; }
 registry::FacilityService& Application::facilities() { return *impl_->facilities; }
 registry::PatientService& Application::patients() { return *impl_->patients; }
 clinical::ResourceStore& Application::resources() { return *impl_->resources; }
+consent::ConsentService& Application::consents() { return *impl_->consents; }
 const AppConfig& Application::config() const { return impl_->config; }
 
 }  // namespace tsunagu::app

@@ -25,6 +25,9 @@ namespace tsunagu::registry {
 class FacilityService;
 class PatientService;
 }  // namespace tsunagu::registry
+namespace tsunagu::consent {
+class ConsentService;
+}
 namespace tsunagu::clinical {
 class ResourceStore;
 }
@@ -52,6 +55,7 @@ class Application {
   registry::FacilityService& facilities();
   registry::PatientService& patients();
   clinical::ResourceStore& resources();
+  consent::ConsentService& consents();
   const AppConfig& config() const;
 
  private:

@@ -1,18 +1,23 @@
 #include "app/demo.hpp"
 
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 
 #include "app/application.hpp"
 #include "audit/audit_log.hpp"
 #include "auth/account_service.hpp"
 #include "auth/totp.hpp"
+#include "consent/consent_service.hpp"
 #include "core/log.hpp"
 #include "registry/facility_service.hpp"
 #include "registry/identifiers.hpp"
 #include "registry/patient_service.hpp"
+#include "ssmix2/importer.hpp"
 #include "store/database.hpp"
+#include "tools/ssmix2_gen/generator.hpp"
 
 namespace tsunagu::app {
 namespace {
@@ -211,6 +216,46 @@ constexpr std::array<FixedLogin, 8> kFixedLogins{{
     {"ems.abe", 11, Occupation::kEms, Role::kStaff, false, {"阿部 大輔", "アベ ダイスケ"}},
 }};
 
+// The demo hospital discloses clinical data the way a real one does: its EHR
+// writes SS-MIX2 standardized storage, which is imported. Each of these
+// patients has a comprehensive clinical-sharing consent (any source, any
+// participating facility), as collected at the hospital's registration desk.
+core::Status SeedClinicalData(Application& app, int64_t hospital_id,
+                              const std::vector<ssmix2gen::PatientSeed>& patients,
+                              const std::vector<int64_t>& patient_keys) {
+  if (patients.empty()) return core::Status::Ok();
+  TSUNAGU_ASSIGN_OR_RETURN(registry::Facility hospital, app.facilities().Get(hospital_id));
+  ssmix2gen::GeneratorOptions g;
+  g.given_patients = patients;
+  g.patients = static_cast<int64_t>(patients.size());
+  g.messages = g.patients * 40;
+  g.seed = 20261121;
+  g.facility_code = hospital.code;
+  g.out = app.config().data_dir + "/demo-ssmix2";
+  g.update_percent = 5;
+  g.cancel_percent = 2;
+  TSUNAGU_RETURN_IF_ERROR(ssmix2gen::GenerateTree(g).status());
+  ssmix2::Ssmix2Importer importer(app.db(), app.resources(), core::SystemClock::Instance());
+  ssmix2::ImportOptions io;
+  io.facility_id = hospital.id;
+  io.facility_code = hospital.code;
+  auto summary = importer.Import(g.out, io);
+  std::error_code ec;
+  std::filesystem::remove_all(g.out, ec);
+  TSUNAGU_RETURN_IF_ERROR(summary.status());
+  std::set<int64_t> consented;
+  for (int64_t key : patient_keys) {
+    if (!consented.insert(key).second) continue;
+    consent::NewConsent c;
+    c.patient_id = key;
+    c.scope = consent::Scope::kClinicalSharing;
+    c.valid_from = "2024-01-01";
+    c.note = "包括同意（デモ）";
+    TSUNAGU_RETURN_IF_ERROR(app.consents().Create(c, 0).status());
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 std::string DemoLoginSheet() {
@@ -325,6 +370,27 @@ core::Result<std::string> SeedDemo(Application& app) {
       sharing.push_back(i);
     }
   }
+  // Patients known to the demo hospital, for its SS-MIX2 clinical data.
+  std::vector<ssmix2gen::PatientSeed> hospital_patients;
+  std::vector<int64_t> hospital_patient_keys;
+  auto seed_of = [](const registry::NewPatient& np, const std::string& local_id) {
+    ssmix2gen::PatientSeed seed;
+    seed.id = local_id;
+    auto split = [](const std::string& full, std::string& a, std::string& b) {
+      auto sp = full.find("　");
+      a = full.substr(0, sp);
+      b = sp == std::string::npos ? "" : full.substr(sp + std::string("　").size());
+    };
+    split(np.name, seed.family, seed.given);
+    split(np.kana, seed.family_kana, seed.given_kana);
+    seed.sex = np.sex == registry::Sex::kFemale ? 'F' : 'M';
+    seed.birth_date =
+        np.birth_date.substr(0, 4) + np.birth_date.substr(5, 2) + np.birth_date.substr(8, 2);
+    seed.postcode = np.postcode;
+    seed.address = np.address;
+    seed.phone = np.phone;
+    return seed;
+  };
   static const char* kStreets[] = {"栄町",   "本町", "大町", "新町",
                                    "桜木町", "緑町", "旭町", "駅前"};
   for (int n = 0; n < 300; ++n) {
@@ -353,14 +419,24 @@ core::Result<std::string> SeedDemo(Application& app) {
     np.local_id = std::to_string(10000000 + n * 7 + static_cast<int>(home));
     registry::Viewer viewer{facility_ids[home], false};
     TSUNAGU_ASSIGN_OR_RETURN(registry::Patient p, app.patients().Register(np, viewer));
+    if (home == 1) {
+      hospital_patients.push_back(seed_of(np, np.local_id));
+      hospital_patient_keys.push_back(p.id);
+    }
     size_t extra = pick(3);
     for (size_t e = 0; e < extra; ++e) {
       size_t other = sharing[pick(sharing.size())];
       if (other == home) continue;
-      (void)app.patients().Link(p.regional_id, facility_ids[other],
-                                "P" + std::to_string(200000 + n * 11 + static_cast<int>(other)));
+      std::string local = "P" + std::to_string(200000 + n * 11 + static_cast<int>(other));
+      if (app.patients().Link(p.regional_id, facility_ids[other], local).ok() && other == 1) {
+        hospital_patients.push_back(seed_of(np, local));
+        hospital_patient_keys.push_back(p.id);
+      }
     }
   }
+
+  TSUNAGU_RETURN_IF_ERROR(
+      SeedClinicalData(app, facility_ids[1], hospital_patients, hospital_patient_keys));
 
   audit::AuditEvent e;
   e.action = "system.demo_seed";

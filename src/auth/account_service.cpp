@@ -337,6 +337,21 @@ core::Status AccountService::UpgradePasswordHash(int64_t user_id, const std::str
   return core::Status::Ok();
 }
 
+core::Status AccountService::ResetTotp(int64_t user_id) {
+  TSUNAGU_ASSIGN_OR_RETURN(Credentials c, LoadCredentials(user_id));
+  if (!c.user.totp_enabled) return core::Conflict("two-factor authentication is not set up");
+  TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin());
+  TSUNAGU_RETURN_IF_ERROR(
+      tx->Execute("UPDATE users SET totp_enabled = 0, totp_secret = '', totp_last_step = 0, "
+                  "updated_at = ? WHERE id = ?",
+                  {Int(clock_.NowMillis()), Int(user_id)})
+          .status());
+  TSUNAGU_RETURN_IF_ERROR(EndAllSessions(*tx, user_id));
+  TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+  UserChanged(user_id);
+  return core::Status::Ok();
+}
+
 core::Status AccountService::ChangePassword(int64_t user_id, const std::string& current_password,
                                             const std::string& new_password) {
   TSUNAGU_ASSIGN_OR_RETURN(Credentials c, LoadCredentials(user_id));

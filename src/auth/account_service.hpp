@@ -78,6 +78,10 @@ class AccountService {
   // Sets a random temporary password (returned, 16 chars) and forces a change
   // at next login; clears a lockout and ends all sessions of the user.
   core::Result<std::string> ResetPassword(int64_t user_id);
+  // Turns the user's second factor off (a lost phone) and ends the user's
+  // sessions; the user enrols again at the next login where 2FA is required.
+  // NotFound for an unknown user, Conflict when no second factor is set up.
+  core::Status ResetTotp(int64_t user_id);
   // Policy: >= 13 chars, or >= 8 with a second factor; not the login id;
   // valid UTF-8 without control characters; at most 256 characters.
   // Characters are Unicode code points (a Japanese passphrase counts per character).

@@ -493,6 +493,23 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
     return http::JsonResponse(200, json::object{{"temporary_password", *temp}});
   });
 
+  r.Post("/api/v1/users/:id/reset-totp", [&d](Request& req) {
+    auto p = Require(req);
+    if (!p) return Fail(p.error());
+    auto id = IdParam(req, "id");
+    if (!id) return Fail(core::NotFound("user not found"));
+    auto target = d.accounts.Get(*id);
+    if (!target) return Fail(target.error());
+    if (!MayManage(*p, target->facility_id) || *id == p->user_id) {
+      return Fail(core::Forbidden("not allowed for this user"));
+    }
+    if (auto st = d.accounts.ResetTotp(*id); !st.ok()) return Fail(st);
+    Audit(d, req, "user.reset_totp", "user:" + std::to_string(*id));
+    auto updated = d.accounts.Get(*id);
+    if (!updated) return Fail(updated.error());
+    return http::JsonResponse(200, UserJson(*updated, d.facilities));
+  });
+
   // --- patients ------------------------------------------------------------
   r.Get("/api/v1/patients", [&d](Request& req) {
     auto p = Require(req);

@@ -155,6 +155,17 @@ test('participation application to first patient access, end to end', async () =
   assert.ok(actions.includes('patient.read'));
   const denied = await admin.get('/api/v1/audit?action=patient.read');
   assert.ok(denied.json.items.some((e) => e.outcome === 'denied'), 'refused read audited');
+  // A lost phone: the secretariat resets the facility admin's second factor.
+  expectError(assert, await fa.post(`/api/v1/users/${login.json.user.id}/reset-totp`), 403, 'forbidden');
+  const reset = await admin.post(`/api/v1/users/${login.json.user.id}/reset-totp`);
+  assert.equal(reset.status, 200, reset.text);
+  assert.equal(reset.json.totp_enabled, false);
+  expectError(assert, await fa.get('/api/v1/auth/me'), 401, 'unauthenticated');
+  expectError(assert, await admin.post(`/api/v1/users/${login.json.user.id}/reset-totp`), 409, 'conflict');
+  const relogin = await new Client(server.url).login('midori-admin', 'midori-clinic-admin-2026');
+  assert.equal(relogin.status, 200, relogin.text);
+  assert.equal(relogin.json.user.mfa_enrollment_required, true);
+
   const verify = await admin.get('/api/v1/audit/verify');
   assert.equal(verify.status, 200);
   assert.equal(verify.json.ok, true);

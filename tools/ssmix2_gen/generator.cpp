@@ -1,4 +1,4 @@
-#include "generator.hpp"
+#include "tools/ssmix2_gen/generator.hpp"
 
 #include <array>
 #include <cstdio>
@@ -235,8 +235,10 @@ class Generator {
     std::error_code ec;
     fs::create_directories(o_.out, ec);
     if (ec) return core::Internal("cannot create the output directory", ec.message());
-    int64_t per = o_.messages / o_.patients, extra = o_.messages % o_.patients;
-    for (int64_t i = 0; i < o_.patients; ++i) {
+    const int64_t patients =
+        o_.given_patients.empty() ? o_.patients : static_cast<int64_t>(o_.given_patients.size());
+    int64_t per = o_.messages / patients, extra = o_.messages % patients;
+    for (int64_t i = 0; i < patients; ++i) {
       int64_t quota = per + (i < extra ? 1 : 0);
       if (quota < 1) quota = 1;
       TSUNAGU_RETURN_IF_ERROR(GeneratePatient(i, quota));
@@ -332,6 +334,11 @@ class Generator {
   }
 
   Patient MakePatient(int64_t index) {
+    if (!o_.given_patients.empty()) {
+      const PatientSeed& g = o_.given_patients[static_cast<size_t>(index)];
+      return Patient{g.id,  g.family,     g.given,    g.family_kana, g.given_kana,
+                     g.sex, g.birth_date, g.postcode, g.address,     g.phone};
+    }
     Patient p;
     char buf[32];
     std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(1000000 + index * 37));

@@ -9,10 +9,20 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/status.hpp"
 
 namespace tsunagu::ssmix2gen {
+
+// A patient to generate data for (instead of a random one).
+struct PatientSeed {
+  std::string id;  // local patient ID
+  std::string family, given, family_kana, given_kana;
+  char sex = 'M';          // 'M' / 'F'
+  std::string birth_date;  // YYYYMMDD
+  std::string postcode, address, phone;
+};
 
 struct GeneratorOptions {
   int64_t patients = 10;
@@ -22,6 +32,7 @@ struct GeneratorOptions {
   std::string facility_code = "0711234569";  // MSH-4: 10-digit institution code
   int update_percent = 5;                    // share of orders re-issued with a later timestamp
   int cancel_percent = 2;                    // share of orders cancelled (file renamed to flag 0)
+  std::vector<PatientSeed> given_patients;   // if set: exactly these patients (`patients` ignored)
 };
 
 struct GeneratorStats {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "generator.hpp"
+#include "tools/ssmix2_gen/generator.hpp"
 
 namespace {
 

@@ -111,6 +111,27 @@ TEST_P(SessionServiceTest, SessionEndedElsewhereIsRefusedWithinTheCacheTime) {
   EXPECT_EQ(sessions_->Resolve(login->session_token).status().code(), core::Code::kUnauthenticated);
 }
 
+TEST_P(SessionServiceTest, ResetTotpEndsSessionsAndAsksForEnrolmentAgain) {
+  User user = CreateUser("taro");
+  const std::string secret = EnableTotp(user.id);
+  auto first = sessions_->Login("taro", kGoodPassword, "10.0.0.1");
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(first->mfa_required);
+  auto session = sessions_->VerifyTotp(first->mfa_token, totp_->CurrentCode(secret), "10.0.0.1");
+  ASSERT_TRUE(session.has_value()) << session.status().ToString();
+  ASSERT_TRUE(sessions_->Resolve(session->session_token).has_value());
+
+  ASSERT_TRUE(accounts_->ResetTotp(user.id).ok());
+  EXPECT_EQ(sessions_->Resolve(session->session_token).status().code(),
+            core::Code::kUnauthenticated);
+  EXPECT_EQ(accounts_->ResetTotp(user.id).code(), core::Code::kConflict);
+  EXPECT_EQ(accounts_->ResetTotp(999999).code(), core::Code::kNotFound);
+  auto again = sessions_->Login("taro", kGoodPassword, "10.0.0.1");
+  ASSERT_TRUE(again.has_value());
+  EXPECT_FALSE(again->mfa_required);  // no second factor until enrolled again
+  EXPECT_FALSE(accounts_->Get(user.id)->totp_enabled);
+}
+
 TEST_P(SessionServiceTest, DisabledUserCannotLogIn) {
   User user = CreateUser("taro");
   auto login = sessions_->Login("taro", kGoodPassword, "10.0.0.1");

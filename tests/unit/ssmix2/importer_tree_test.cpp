@@ -15,10 +15,10 @@
 #include "clinical/resource_store.hpp"
 #include "core/clock.hpp"
 #include "core/text.hpp"
-#include "generator.hpp"
 #include "ssmix2/importer.hpp"
 #include "store/migrations.hpp"
 #include "support/test_database.hpp"
+#include "tools/ssmix2_gen/generator.hpp"
 
 namespace tsunagu::ssmix2 {
 namespace {

@@ -186,6 +186,20 @@ export async function staffPanel(container: HTMLElement, facilityId: number, fac
               h('dd', { class: 'secret', testid: 'temporary-password', translate: 'no' }, answer.temporary_password))));
         },
       }, t('users.reset')),
+      self || !u.totp_enabled ? null : h('button', {
+        type: 'button', class: 'button small', testid: 'reset-totp',
+        onclick: async (e: Event) => {
+          const btn = e.currentTarget as HTMLButtonElement;
+          if (!(await confirmDialog(t('users.resetTotpConfirm', { name: u.display_name }), t('users.resetTotp'), true))) return;
+          try {
+            await busy(btn, () => api.post(`/users/${u.id}/reset-totp`));
+          } catch {
+            return;
+          }
+          toast(t('users.resetTotpDone', { name: u.display_name }), 'success');
+          void reload();
+        },
+      }, t('users.resetTotp')),
     );
   };
 

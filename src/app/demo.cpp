@@ -273,6 +273,8 @@ std::string DemoLoginSheet() {
   s += "  ph.tanaka   pharmacist, 県北みどり薬局\n";
   s += "  cm.ito      care manager, 居宅介護支援事業所あかつき\n";
   s += "  ems.abe     EMS crew, 県北消防本部\n";
+  s += "  Clinical data: 県北中央病院 shares its patients' SS-MIX2 data under consent;\n";
+  s += "  log in as dr.sato, search a patient and open 診療情報 / 検査結果.\n";
   s += "  (TOTP codes: `oathtool --totp -b ";
   s += kDemoTotpSecret;
   s += "` or any authenticator app)\n";

@@ -378,7 +378,8 @@ class Generator {
     std::vector<Order> orders;
     while (left() > 0) {
       t += static_cast<int64_t>(Uniform(1, 30)) * kDay;
-      t = t - (t + kJstOffsetMillis) % kDay + 8 * kHour + 30 * kMinute - kJstOffsetMillis +
+      // Clinic hours: 08:30 to 16:30 Japan time on that day.
+      t = t - (t + kJstOffsetMillis) % kDay + 8 * kHour + 30 * kMinute +
           static_cast<int64_t>(Uniform(0, 480)) * kMinute;
       const Department& dept = Pick(kDepartments);
       std::string doctor = Pick(kDoctors);

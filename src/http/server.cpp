@@ -9,6 +9,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -318,6 +319,8 @@ struct Server::Impl {
     control.reset();
     // Destroys pending connection coroutines (and their streams) while the
     // members they refer to are still alive.
+    worker_guards.clear();
+    worker_iocs.clear();
     ioc.reset();
   }
 
@@ -335,6 +338,12 @@ struct Server::Impl {
   std::unordered_set<std::shared_ptr<ConnectionControl>> connections;
 
   // Declared after everything a connection coroutine touches.
+  // Connections are spread over one single-threaded io_context per worker
+  // thread (no shared reactor lock between threads); `ioc` runs the acceptor,
+  // signals and shutdown control.
+  std::vector<std::unique_ptr<asio::io_context>> worker_iocs;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> worker_guards;
+  size_t next_worker = 0;
   std::optional<asio::io_context> ioc;
   std::optional<asio::strand<asio::io_context::executor_type>> control;
   std::optional<tcp::acceptor> acceptor;
@@ -365,7 +374,11 @@ struct Server::Impl {
       static_files.emplace(options.static_root);
     }
 
-    ioc.emplace(std::max(1, options.threads));
+    ioc.emplace(1);
+    for (int i = 0; i < std::max(1, options.threads); ++i) {
+      worker_iocs.push_back(std::make_unique<asio::io_context>(1));
+      worker_guards.push_back(asio::make_work_guard(*worker_iocs.back()));
+    }
     control.emplace(asio::make_strand(*ioc));
     acceptor.emplace(*control);
     tcp::endpoint endpoint(address, options.port);
@@ -425,20 +438,24 @@ struct Server::Impl {
       return;
     }
     std::vector<std::thread> workers;
-    for (int i = 1; i < std::max(1, options.threads); ++i) {
-      workers.emplace_back([this] { RunWorker(); });
+    for (auto& w : worker_iocs) {
+      workers.emplace_back([this, ctx = w.get()] { RunWorker(*ctx); });
     }
-    RunWorker();
+    RunWorker(*ioc);
+    // The control context stops once every connection has finished (or the
+    // grace period ran out): then the workers stop too.
+    for (auto& g : worker_guards) g.reset();
+    for (auto& w : worker_iocs) w->stop();
     for (auto& t : workers) t.join();
     core::LogInfo("http.stopped");
   }
 
-  void RunWorker() {
+  void RunWorker(asio::io_context& context) {
     // Handlers are expected to report errors as Responses; an escaping
     // exception is logged and the worker keeps serving.
     for (;;) {
       try {
-        ioc->run();
+        context.run();
         return;
       } catch (const std::exception& e) {
         core::LogError("http.worker_exception", {{"error", e.what()}});
@@ -515,7 +532,7 @@ struct Server::Impl {
   // ------------------------------------------------------------------------
   asio::awaitable<void> AcceptLoop() {
     for (;;) {
-      auto strand = asio::make_strand(*ioc);
+      auto strand = asio::make_strand(*worker_iocs[next_worker++ % worker_iocs.size()]);
       tcp::socket socket(strand);
       beast::error_code ec;
       co_await acceptor->async_accept(socket, Awaitable(ec));

@@ -168,11 +168,24 @@ CREATE TABLE invitations (
 }
 
 std::vector<Area> FacilityService::ListAreas() const {
+  const int64_t now = clock_.NowMillis();
+  {
+    std::lock_guard lock(areas_mu_);
+    if (areas_loaded_at_ >= 0 && now - areas_loaded_at_ < kAreaCacheMillis) return areas_;
+  }
   std::vector<Area> out;
   auto rs = db_.Query("SELECT code, name FROM areas ORDER BY sort_order, code");
   if (!rs) return out;
   for (const auto& r : rs->rows) out.push_back({r.Text(0), r.Text(1)});
+  std::lock_guard lock(areas_mu_);
+  areas_ = out;
+  areas_loaded_at_ = now;
   return out;
+}
+
+void FacilityService::InvalidateAreas() {
+  std::lock_guard lock(areas_mu_);
+  areas_loaded_at_ = -1;
 }
 
 core::Status FacilityService::PutArea(const Area& area) {
@@ -182,11 +195,13 @@ core::Status FacilityService::PutArea(const Area& area) {
   int64_t order = count && !count->empty() ? count->rows[0].Int(0) : 0;
   auto up = db_.Execute("UPDATE areas SET name = ? WHERE code = ?", {area.name, area.code});
   if (!up) return up.error();
-  if (*up > 0) return core::Status::Ok();
-  return db_
-      .Execute("INSERT INTO areas (code, name, sort_order) VALUES (?, ?, ?)",
-               {area.code, area.name, order})
-      .status();
+  if (*up == 0) {
+    auto ins = db_.Execute("INSERT INTO areas (code, name, sort_order) VALUES (?, ?, ?)",
+                           {area.code, area.name, order});
+    if (!ins) return ins.error();
+  }
+  InvalidateAreas();
+  return core::Status::Ok();
 }
 
 core::Status FacilityService::Validate(const Facility& f) const {

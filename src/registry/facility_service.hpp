@@ -3,6 +3,7 @@
 // invitations that turn an approved application into a facility admin.
 // Owns the tables areas, facilities, facility_applications, invitations.
 // Thread-safe (stateless over the Database).
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,7 +38,10 @@ class FacilityService {
   FacilityService(store::Database& db, const core::Clock& clock);
   static store::MigrationSet Migrations();
 
-  // Areas (二次医療圏).
+  // Areas (二次医療圏). The list changes rarely and is read by every facility
+  // answer, so it is kept in memory; PutArea refreshes it, and changes made by
+  // another server process show within kAreaCacheMillis.
+  static constexpr int64_t kAreaCacheMillis = 60 * 1000;
   std::vector<Area> ListAreas() const;
   core::Status PutArea(const Area& area);
 
@@ -71,11 +75,15 @@ class FacilityService {
 
  private:
   core::Status Validate(const Facility& f) const;
+  void InvalidateAreas();
   core::Result<int64_t> Insert(store::Executor& ex, const Facility& facility);
   core::Result<std::string> InsertInvitation(store::Executor& ex, int64_t facility_id,
                                              const std::string& email);
   store::Database& db_;
   const core::Clock& clock_;
+  mutable std::mutex areas_mu_;
+  mutable std::vector<Area> areas_;
+  mutable int64_t areas_loaded_at_ = -1;  // ms; -1 = not loaded
 };
 
 }  // namespace tsunagu::registry

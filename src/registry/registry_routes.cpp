@@ -141,6 +141,18 @@ bool MayManage(const auth::Principal& p, int64_t facility_id) {
   return p.IsNetworkAdmin() || p.IsFacilityAdminOf(facility_id);
 }
 
+// The logged-in principal and the user it may manage (secretariat, or the
+// admin of the user's facility), from the ":id" path parameter.
+core::Result<std::pair<auth::Principal, auth::User>> ManagedUser(RegistryDeps& d,
+                                                                 const Request& req) {
+  TSUNAGU_ASSIGN_OR_RETURN(auth::Principal p, Require(req));
+  auto id = IdParam(req, "id");
+  if (!id) return core::NotFound("user not found");
+  TSUNAGU_ASSIGN_OR_RETURN(auth::User target, d.accounts.Get(*id));
+  if (!MayManage(p, target.facility_id)) return core::Forbidden("not allowed for this user");
+  return std::make_pair(std::move(p), std::move(target));
+}
+
 std::string InvitationMailBody(const std::string& facility_name, const std::string& url) {
   return "つなぐ（地域医療連携ネットワーク）への参加申請が承認されました。\n"
          "施設: " +
@@ -432,14 +444,10 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
   });
 
   r.Patch("/api/v1/users/:id", [&d](Request& req) {
-    auto p = Require(req);
-    if (!p) return Fail(p.error());
-    auto id = IdParam(req, "id");
-    if (!id) return Fail(core::NotFound("user not found"));
-    auto target = d.accounts.Get(*id);
-    if (!target) return Fail(target.error());
-    if (!MayManage(*p, target->facility_id))
-      return Fail(core::Forbidden("not allowed for this user"));
+    auto managed = ManagedUser(d, req);
+    if (!managed) return Fail(managed.error());
+    const auth::Principal& p = managed->first;
+    const int64_t id = managed->second.id;
     auto body = http::ParseJsonObject(req.body);
     if (!body) return Fail(body.error());
     auth::UserPatch patch;
@@ -465,47 +473,38 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
     if (*role) {
       patch.role = auth::ParseRole(**role);
       if (!patch.role) return Fail(core::InvalidInput("role is not a known role"));
-      if (*patch.role == auth::Role::kNetworkAdmin && !p->IsNetworkAdmin()) {
+      if (*patch.role == auth::Role::kNetworkAdmin && !p.IsNetworkAdmin()) {
         return Fail(core::Forbidden("only the secretariat grants secretariat rights"));
       }
     }
-    if (*id == p->user_id && (patch.disabled.value_or(false) || patch.role)) {
+    if (id == p.user_id && (patch.disabled.value_or(false) || patch.role)) {
       return Fail(core::InvalidInput("you cannot disable yourself or change your own role"));
     }
-    auto updated = d.accounts.Update(*id, patch);
+    auto updated = d.accounts.Update(id, patch);
     if (!updated) return Fail(updated.error());
-    Audit(d, req, "user.update", "user:" + std::to_string(*id));
+    Audit(d, req, "user.update", "user:" + std::to_string(id));
     return http::JsonResponse(200, UserJson(*updated, d.facilities));
   });
 
   r.Post("/api/v1/users/:id/reset-password", [&d](Request& req) {
-    auto p = Require(req);
-    if (!p) return Fail(p.error());
-    auto id = IdParam(req, "id");
-    if (!id) return Fail(core::NotFound("user not found"));
-    auto target = d.accounts.Get(*id);
-    if (!target) return Fail(target.error());
-    if (!MayManage(*p, target->facility_id))
-      return Fail(core::Forbidden("not allowed for this user"));
-    auto temp = d.accounts.ResetPassword(*id);
+    auto managed = ManagedUser(d, req);
+    if (!managed) return Fail(managed.error());
+    const int64_t id = managed->second.id;
+    auto temp = d.accounts.ResetPassword(id);
     if (!temp) return Fail(temp.error());
-    Audit(d, req, "user.reset_password", "user:" + std::to_string(*id));
+    Audit(d, req, "user.reset_password", "user:" + std::to_string(id));
     return http::JsonResponse(200, json::object{{"temporary_password", *temp}});
   });
 
   r.Post("/api/v1/users/:id/reset-totp", [&d](Request& req) {
-    auto p = Require(req);
-    if (!p) return Fail(p.error());
-    auto id = IdParam(req, "id");
-    if (!id) return Fail(core::NotFound("user not found"));
-    auto target = d.accounts.Get(*id);
-    if (!target) return Fail(target.error());
-    if (!MayManage(*p, target->facility_id) || *id == p->user_id) {
-      return Fail(core::Forbidden("not allowed for this user"));
-    }
-    if (auto st = d.accounts.ResetTotp(*id); !st.ok()) return Fail(st);
-    Audit(d, req, "user.reset_totp", "user:" + std::to_string(*id));
-    auto updated = d.accounts.Get(*id);
+    auto managed = ManagedUser(d, req);
+    if (!managed) return Fail(managed.error());
+    const auth::Principal& p = managed->first;
+    const int64_t id = managed->second.id;
+    if (id == p.user_id) return Fail(core::Forbidden("not allowed for this user"));
+    if (auto st = d.accounts.ResetTotp(id); !st.ok()) return Fail(st);
+    Audit(d, req, "user.reset_totp", "user:" + std::to_string(id));
+    auto updated = d.accounts.Get(id);
     if (!updated) return Fail(updated.error());
     return http::JsonResponse(200, UserJson(*updated, d.facilities));
   });

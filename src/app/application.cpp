@@ -19,10 +19,20 @@
 #include "consent/consent_service.hpp"
 #include "core/clock.hpp"
 #include "core/log.hpp"
+#include "documents/document_routes.hpp"
+#include "documents/document_service.hpp"
+#include "fhir/fhir_routes.hpp"
+#include "fhir/fhir_service.hpp"
+#include "fhir/fhir_writer.hpp"
 #include "http/router.hpp"
 #include "http/server.hpp"
 #include "http/websocket_hub.hpp"
+#include "jahis/dispensing_import.hpp"
+#include "jahis/jahis_routes.hpp"
 #include "mail/mailer.hpp"
+#include "oauth/client_registry.hpp"
+#include "oauth/oauth_routes.hpp"
+#include "oauth/token_service.hpp"
 #include "registry/facility_service.hpp"
 #include "registry/mpi_routes.hpp"
 #include "registry/patient_matcher.hpp"
@@ -55,6 +65,12 @@ struct Application::Impl {
   std::unique_ptr<consent::AccessPolicy> access;
   std::unique_ptr<clinical::ResourceStore> resources;
   std::unique_ptr<clinical::TimelineService> timeline;
+  std::unique_ptr<jahis::DispensingImport> dispensing_import;
+  std::unique_ptr<documents::DocumentService> documents;
+  std::unique_ptr<fhir::FhirService> fhir;
+  std::unique_ptr<fhir::FhirWriter> fhir_writer;
+  std::unique_ptr<oauth::ClientRegistry> system_clients;
+  std::unique_ptr<oauth::TokenService> oauth_tokens;
 };
 
 Application::Application() : impl_(std::make_unique<Impl>()) {}
@@ -75,7 +91,7 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
       *m.db, {audit::AuditLog::Migrations(), auth::AccountService::Migrations(),
               registry::FacilityService::Migrations(), registry::PatientService::Migrations(),
               consent::ConsentService::Migrations(), clinical::ResourceStore::Migrations(),
-              ssmix2::Ssmix2Importer::Migrations()}));
+              ssmix2::Ssmix2Importer::Migrations(), documents::DocumentService::Migrations()}));
   TSUNAGU_ASSIGN_OR_RETURN(
       m.signer, audit::AuditSigner::OpenOrCreate(config.data_dir + "/keys/audit_ed25519.key"));
   m.audit = std::make_unique<audit::AuditLog>(*m.db, m.clock, *m.signer);
@@ -94,9 +110,31 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
   m.consents = std::make_unique<consent::ConsentService>(*m.db, m.clock, *m.blobs, *m.patients,
                                                          *m.facilities);
   m.access = std::make_unique<consent::AccessPolicy>(*m.consents);
+  // System clients (OAuth client credentials, docs/oauth.md): bound to a
+  // registry facility; the token endpoint URL is the assertions' audience.
+  TSUNAGU_RETURN_IF_ERROR(store::ApplyMigrations(*m.db, {oauth::ClientRegistry::Migrations()}));
+  m.system_clients = std::make_unique<oauth::ClientRegistry>(
+      *m.db, m.clock, [facilities](int64_t id) -> std::optional<oauth::FacilityInfo> {
+        auto f = facilities->Get(id);
+        if (!f) return std::nullopt;
+        return oauth::FacilityInfo{f->id, f->name, std::string(registry::ToString(f->type)),
+                                   f->status == "active"};
+      });
+  std::string public_url = config.PublicUrl();
+  while (!public_url.empty() && public_url.back() == '/') public_url.pop_back();
+  m.oauth_tokens = std::make_unique<oauth::TokenService>(*m.db, m.clock, *m.system_clients,
+                                                         public_url + "/oauth/token");
   m.resources = std::make_unique<clinical::ResourceStore>(*m.db, m.clock);
   m.timeline = std::make_unique<clinical::TimelineService>(*m.resources, *m.patients, *m.facilities,
                                                            *m.access, *m.audit);
+  m.dispensing_import = std::make_unique<jahis::DispensingImport>(
+      *m.resources, *m.timeline, *m.patients, *m.facilities, *m.audit);
+  m.documents = std::make_unique<documents::DocumentService>(*m.resources, *m.blobs, *m.timeline,
+                                                             *m.audit, *m.db, m.clock, *m.patients);
+  m.fhir = std::make_unique<fhir::FhirService>(*m.timeline, *m.patients, *m.facilities, *m.access,
+                                               *m.audit, public_url + "/fhir");
+  m.fhir_writer = std::make_unique<fhir::FhirWriter>(*m.resources, *m.patients, *m.facilities,
+                                                     *m.documents, *m.audit, m.clock);
   return app;
 }
 
@@ -112,6 +150,9 @@ int Application::Serve() {
                            m.config.secure_cookies};
   router.Use(auth::MakeSessionMiddleware(auth_deps));
   auth::RegisterAuthRoutes(router, auth_deps);
+  oauth::OAuthDeps oauth_deps{*m.system_clients, *m.oauth_tokens, *m.audit};
+  router.Use(oauth::MakeBearerMiddleware(oauth_deps));
+  oauth::RegisterOAuthRoutes(router, oauth_deps);
   auto* accounts = m.accounts.get();
   audit::RegisterAuditRoutes(router, *m.audit, [accounts](int64_t uid) {
     auto u = accounts->Get(uid);
@@ -126,6 +167,12 @@ int Application::Serve() {
   consent::RegisterConsentRoutes(router, consent_deps);
   clinical::ClinicalDeps clinical_deps{*m.timeline};
   clinical::RegisterClinicalRoutes(router, clinical_deps);
+  jahis::JahisDeps jahis_deps{*m.dispensing_import};
+  jahis::RegisterJahisRoutes(router, jahis_deps);
+  documents::DocumentDeps document_deps{*m.documents, *m.facilities};
+  documents::RegisterDocumentRoutes(router, document_deps);
+  fhir::FhirDeps fhir_deps{*m.fhir, *m.fhir_writer, *m.documents};
+  fhir::RegisterFhirRoutes(router, fhir_deps);
 
   http::ServerOptions options = m.config.server;
   if (options.static_root.empty() && std::filesystem::exists("web/dist/index.html")) {
@@ -180,6 +227,8 @@ registry::FacilityService& Application::facilities() { return *impl_->facilities
 registry::PatientService& Application::patients() { return *impl_->patients; }
 clinical::ResourceStore& Application::resources() { return *impl_->resources; }
 consent::ConsentService& Application::consents() { return *impl_->consents; }
+documents::DocumentService& Application::documents() { return *impl_->documents; }
+oauth::ClientRegistry& Application::system_clients() { return *impl_->system_clients; }
 const AppConfig& Application::config() const { return impl_->config; }
 
 }  // namespace tsunagu::app

@@ -31,8 +31,14 @@ class ConsentService;
 namespace tsunagu::clinical {
 class ResourceStore;
 }
+namespace tsunagu::documents {
+class DocumentService;
+}
 namespace tsunagu::mail {
 class Mailer;
+}
+namespace tsunagu::oauth {
+class ClientRegistry;
 }
 
 namespace tsunagu::app {
@@ -56,6 +62,8 @@ class Application {
   registry::PatientService& patients();
   clinical::ResourceStore& resources();
   consent::ConsentService& consents();
+  documents::DocumentService& documents();
+  oauth::ClientRegistry& system_clients();
   const AppConfig& config() const;
 
  private:

@@ -1,5 +1,6 @@
 #include "app/demo.hpp"
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 #include <fstream>
@@ -10,8 +11,12 @@
 #include "audit/audit_log.hpp"
 #include "auth/account_service.hpp"
 #include "auth/totp.hpp"
+#include "clinical/fhir_summary.hpp"
+#include "clinical/resource_store.hpp"
 #include "consent/consent_service.hpp"
 #include "core/log.hpp"
+#include "jahis/dispensing_mapper.hpp"
+#include "jahis/notebook.hpp"
 #include "registry/facility_service.hpp"
 #include "registry/identifiers.hpp"
 #include "registry/patient_service.hpp"
@@ -256,6 +261,96 @@ core::Status SeedClinicalData(Application& app, int64_t hospital_id,
   return core::Status::Ok();
 }
 
+// Generics the demo pharmacy hands out, by YJ ingredient (first 7
+// characters) of the drugs the demo hospital prescribes.
+struct DemoGeneric {
+  const char* ingredient;
+  const char* name;
+  const char* usage;
+  int per_day;
+};
+constexpr std::array<DemoGeneric, 10> kGenerics{{
+    {"1149019", "ロキソプロフェンＮａ錠６０ｍｇ「サワイ」", "１日３回毎食後", 3},
+    {"2329021", "レバミピド錠１００ｍｇ「サワイ」", "１日３回毎食後", 3},
+    {"2171022", "アムロジピン錠５ｍｇ「サワイ」", "１日１回朝食後", 1},
+    {"2325003", "ファモチジン錠２０ｍｇ「サワイ」", "１日２回朝夕食後", 2},
+    {"3962002", "メトホルミン塩酸塩錠２５０ｍｇＭＴ「トーワ」", "１日２回朝夕食後", 2},
+    {"2344009", "酸化マグネシウム錠３３０ｍｇ「ヨシダ」", "１日３回毎食後", 3},
+    {"1141007", "アセトアミノフェン錠２００ｍｇ「タカタ」", "１日３回毎食後", 3},
+    {"6149003", "クラリスロマイシン錠２００ｍｇ「サワイ」", "１日２回朝夕食後", 2},
+    {"2189015", "アトルバスタチン錠１０ｍｇ「サワイ」", "１日１回朝食後", 1},
+    {"2149040", "カンデサルタン錠８ｍｇ「サワイ」", "１日１回朝食後", 1},
+}};
+
+// The demo pharmacy uploads お薬手帳 (JAHIS notebook) data for a few of the
+// hospital's patients: a generic of a drug the hospital prescribes, filled a
+// week before the hospital's course starts on another clinic's
+// prescription. The periods overlap, so the timeline warns of a duplicate.
+core::Status SeedPharmacyDispensings(Application& app, int64_t hospital_id, int64_t pharmacy_id,
+                                     int64_t clinic_id,
+                                     const std::vector<ssmix2gen::PatientSeed>& patients,
+                                     const std::vector<int64_t>& patient_keys) {
+  TSUNAGU_ASSIGN_OR_RETURN(registry::Facility pharmacy, app.facilities().Get(pharmacy_id));
+  TSUNAGU_ASSIGN_OR_RETURN(registry::Facility clinic, app.facilities().Get(clinic_id));
+  int seeded = 0;
+  for (size_t i = 0; i < patients.size() && seeded < 5; ++i) {
+    clinical::ResourceQuery q;
+    q.patients = {{hospital_id, patients[i].id}};
+    q.categories = {clinical::Category::kPrescription};
+    q.resource_types = {"MedicationRequest"};
+    q.limit = 100;
+    TSUNAGU_ASSIGN_OR_RETURN(clinical::ResourcePage page, app.resources().Search(q));
+    const DemoGeneric* generic = nullptr;
+    std::string start;
+    for (const auto& stored : page.items) {
+      const clinical::ResourceRecord& r = stored.record;
+      if (!clinical::IsYjCodeSystem(r.code_system) || r.effective.size() < 10) continue;
+      for (const auto& g : kGenerics) {
+        if (r.code.rfind(g.ingredient, 0) == 0) generic = &g;
+      }
+      if (generic != nullptr) {
+        start = r.effective.substr(0, 10);
+        break;
+      }
+    }
+    if (generic == nullptr) continue;
+    TSUNAGU_ASSIGN_OR_RETURN(std::string regional_id, app.patients().RegionalIdOf(patient_keys[i]));
+    auto links = app.patients().LinksAt(patient_keys[i], pharmacy_id);
+    std::string local_id =
+        links.empty() ? "MD" + std::to_string(50000 + i) : links.front().local_id;
+    if (links.empty()) {
+      TSUNAGU_RETURN_IF_ERROR(app.patients().Link(regional_id, pharmacy_id, local_id));
+    }
+    const int64_t day =
+        core::DaysFromCivil(std::stoi(start.substr(0, 4)), std::stoi(start.substr(5, 2)),
+                            std::stoi(start.substr(8, 2))) -
+        7;
+    std::string date = core::DateFromDays(day);
+    date.erase(std::remove(date.begin(), date.end(), '-'), date.end());
+    const auto& p = patients[i];
+    const std::string code = pharmacy.code;
+    std::string file = "JAHISTC04,1\r\n";
+    file += "1," + p.family + "　" + p.given + "," + (p.sex == 'F' ? "2" : "1") + "," +
+            p.birth_date + ",,,,,,," + p.family_kana + "　" + p.given_kana + "\r\n";
+    file += "5," + date + ",1\r\n";
+    file += "11," + pharmacy.name + "," + code.substr(0, 2) + "," + code.substr(2, 1) + "," +
+            code.substr(3) + ",,,,1\r\n";
+    file += "15,田中　洋子,,1\r\n";
+    file += "51," + clinic.name + ",,,,1\r\n";
+    file += "55,加藤　誠,内科,1\r\n";
+    file += "201,1," + std::string(generic->name) + "," + std::to_string(generic->per_day) +
+            ",錠,4," + generic->ingredient + "F1999,1\r\n";
+    file += "301,1," + std::string(generic->usage) + ",28,日分,1,,,1\r\n";
+    TSUNAGU_ASSIGN_OR_RETURN(jahis::Notebook notebook, jahis::ParseNotebook(file));
+    jahis::MappingTarget target{pharmacy_id, code, local_id};
+    std::vector<clinical::ResourceRecord> records;
+    for (auto& m : jahis::MapDispenses(notebook, target)) records.push_back(std::move(m.record));
+    TSUNAGU_RETURN_IF_ERROR(app.resources().Write(records).status());
+    ++seeded;
+  }
+  return core::Status::Ok();
+}
+
 }  // namespace
 
 std::string DemoLoginSheet() {
@@ -275,6 +370,9 @@ std::string DemoLoginSheet() {
   s += "  ems.abe     EMS crew, 県北消防本部\n";
   s += "  Clinical data: 県北中央病院 shares its patients' SS-MIX2 data under consent;\n";
   s += "  log in as dr.sato, search a patient and open 診療情報 / 検査結果.\n";
+  s += "  県北みどり薬局 uploaded お薬手帳 (JAHIS) data for some of them: their timeline shows\n";
+  s += "  the pharmacy's dispensings and a duplicate-medication warning (ph.tanaka: tab "
+       "お薬手帳取込).\n";
   s += "  (TOTP codes: `oathtool --totp -b ";
   s += kDemoTotpSecret;
   s += "` or any authenticator app)\n";
@@ -439,6 +537,9 @@ core::Result<std::string> SeedDemo(Application& app) {
 
   TSUNAGU_RETURN_IF_ERROR(
       SeedClinicalData(app, facility_ids[1], hospital_patients, hospital_patient_keys));
+  TSUNAGU_RETURN_IF_ERROR(SeedPharmacyDispensings(app, facility_ids[1], facility_ids[6],
+                                                  facility_ids[3], hospital_patients,
+                                                  hospital_patient_keys));
 
   audit::AuditEvent e;
   e.action = "system.demo_seed";

@@ -3,7 +3,9 @@
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "audit/verify_command.hpp"
 #include "auth/account_service.hpp"
 #include "core/log.hpp"
+#include "oauth/client_registry.hpp"
 #include "registry/facility_service.hpp"
 #include "ssmix2/import_command.hpp"
 #include "store/database.hpp"
@@ -33,6 +36,10 @@ Usage:
                                    create the secretariat and its first network admin
   tsunagu admin reset-password --login ID [options]
                                    print a temporary password for a user
+  tsunagu admin add-client --facility CODE --name NAME --public-key FILE
+                           [--occupation X] [--scope "system/*.read ..."] [options]
+                                   register a system client (OAuth, docs/oauth.md);
+                                   prints its client_id
   tsunagu import ss-mix2 --facility CODE [--watch] [--quarantine DIR] [--rescan] DIR [options]
                                    import an SS-MIX2 standardized storage tree
   tsunagu import hl7 --facility CODE FILE... [options]
@@ -129,6 +136,53 @@ int AdminResetPassword(std::vector<std::string> args) {
   return 0;
 }
 
+int AdminAddClient(std::vector<std::string> args) {
+  std::string code = TakeFlag(args, "facility"), name = TakeFlag(args, "name"),
+              key_file = TakeFlag(args, "public-key"), occupation = TakeFlag(args, "occupation"),
+              scope = TakeFlag(args, "scope");
+  if (code.empty() || name.empty() || key_file.empty()) {
+    std::cerr << "admin add-client needs --facility, --name and --public-key\n";
+    return 2;
+  }
+  std::ifstream in(key_file);
+  if (!in) {
+    std::cerr << "cannot read the public key file " << key_file << "\n";
+    return 2;
+  }
+  std::stringstream key;
+  key << in.rdbuf();
+  tsunagu::oauth::NewSystemClient n;
+  n.name = name;
+  n.public_key = key.str();
+  n.scopes = scope;
+  if (!occupation.empty()) {
+    n.occupation = tsunagu::auth::ParseOccupation(occupation);
+    if (!n.occupation) {
+      std::cerr << "unknown occupation " << occupation << "\n";
+      return 2;
+    }
+  }
+  auto app = OpenApp(args);
+  if (!app) return Fail(app.error());
+  auto facility = (*app)->facilities().FindByCode(code);
+  if (!facility) return Fail(facility.error());
+  n.facility_id = facility->id;
+  auto client = (*app)->system_clients().Register(n);
+  if (!client) return Fail(client.error());
+  std::string scopes;
+  for (const auto& s : client->scopes) scopes += (scopes.empty() ? "" : " ") + s;
+  tsunagu::audit::AuditEvent e;
+  e.action = "oauth.client_register";
+  e.object = "client:" + client->client_id;
+  e.facility_id = client->facility_id;
+  e.outcome = "success";
+  e.reason = "command line; occupation " +
+             std::string(tsunagu::auth::ToString(client->occupation)) + ", scopes " + scopes;
+  (void)(*app)->audit().Append(e);
+  std::cout << client->client_id << "\n";
+  return 0;
+}
+
 std::atomic<bool> g_stop{false};
 
 void OnStopSignal(int) { g_stop = true; }
@@ -207,6 +261,9 @@ int main(int argc, char** argv) {
     if (cmd == "import") return Import(args);
     if (cmd == "admin" && !args.empty() && args[0] == "init") {
       return AdminInit({args.begin() + 1, args.end()});
+    }
+    if (cmd == "admin" && !args.empty() && args[0] == "add-client") {
+      return AdminAddClient({args.begin() + 1, args.end()});
     }
     if (cmd == "admin" && !args.empty() && args[0] == "reset-password") {
       return AdminResetPassword({args.begin() + 1, args.end()});

@@ -258,6 +258,10 @@ ResourceSummary Summarize(const ResourceRecord& r) {
     Add(s, "description", Text(Path(&v, {"description"})));
     Add(s, "title", Text(Path(&v, {"content", "attachment", "title"})));
     Add(s, "content_type", Text(Path(&v, {"content", "attachment", "contentType"})));
+    Add(s, "author", Text(Path(&v, {"author", "display"})));
+    Add(s, "creation", Text(Path(&v, {"content", "attachment", "creation"})));
+    Add(s, "url", Text(Path(&v, {"content", "attachment", "url"})));
+    Add(s, "size", Text(Path(&v, {"content", "attachment", "size"})));
   } else if (t == "ServiceRequest") {
     Add(s, "status", Text(Path(&v, {"status"})));
     Add(s, "intent", Text(Path(&v, {"intent"})));

@@ -322,6 +322,29 @@ core::Result<std::string> ResourceStore::Read(std::string_view resource_type,
   return std::move(s.record.json);
 }
 
+core::Result<std::vector<StoredResource>> ResourceStore::FindBySourceKeys(
+    std::string_view resource_type, std::span<const SourceRef> refs) const {
+  std::vector<StoredResource> out;
+  if (refs.empty() || !IsResourceTypeName(resource_type)) return out;
+  if (refs.size() > static_cast<size_t>(kMaxLimit)) {
+    return core::InvalidInput("at most " + std::to_string(kMaxLimit) + " references at once");
+  }
+  std::string sql = std::string("SELECT ") + kColumns +
+                    " FROM resources WHERE resource_type = ? AND retracted = 0 AND (";
+  std::vector<Value> params{std::string(resource_type)};
+  for (size_t i = 0; i < refs.size(); ++i) {
+    sql += i ? " OR " : "";
+    sql += "(source_facility_id = ? AND source_key = ?)";
+    params.emplace_back(refs[i].facility_id);
+    params.emplace_back(refs[i].source_key);
+  }
+  sql += ")";
+  TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
+  out.reserve(rs.size());
+  for (const auto& row : rs.rows) out.push_back(FromRow(row));
+  return out;
+}
+
 core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
   if (q.limit < 1 || q.limit > kMaxLimit) {
     return core::InvalidInput("limit must be between 1 and " + std::to_string(kMaxLimit));

@@ -127,6 +127,16 @@ class ResourceStore {
   // The record with its index fields (for the access check) and JSON.
   core::Result<StoredResource> Get(std::string_view resource_type, std::string_view id) const;
 
+  // The non-retracted resources of one type with these (source facility,
+  // source key) pairs, in no particular order; unknown keys are skipped. At
+  // most kMaxLimit keys. No access check: callers filter the records.
+  struct SourceRef {
+    int64_t facility_id = 0;
+    std::string source_key;
+  };
+  core::Result<std::vector<StoredResource>> FindBySourceKeys(std::string_view resource_type,
+                                                             std::span<const SourceRef> refs) const;
+
   // Matching non-retracted resources, sorted by effective then id. Errors:
   // InvalidInput for a bad limit, offset, date or cursor; Internal on storage
   // failure.

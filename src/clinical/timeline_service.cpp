@@ -360,7 +360,8 @@ core::Result<std::vector<DuplicateMedicationWarning>> TimelineService::GetMedica
 
 core::Result<StoredResource> TimelineService::GetResource(const ReadContext& reader,
                                                           const std::string& resource_type,
-                                                          const std::string& id) const {
+                                                          const std::string& id,
+                                                          std::string* owner_regional_id) const {
   constexpr const char* kAction = "clinical.resource";
   const std::string object = "resource:" + resource_type + "/" + id;
   auto stored = resources_.Get(resource_type, id);
@@ -373,20 +374,8 @@ core::Result<StoredResource> TimelineService::GetResource(const ReadContext& rea
 
   // The regional patient this resource belongs to, through the link of its
   // source facility's local ID.
-  registry::PatientQuery pq;
-  pq.local_id = r.local_patient_id;
-  pq.limit = 200;
-  std::optional<registry::Patient> owner;
-  for (auto& p : patients_.Search(pq, kResolver)) {
-    for (const auto& link : p.links) {
-      if (link.facility_id == r.source_facility_id && link.local_id == r.local_patient_id) {
-        owner = std::move(p);
-        break;
-      }
-    }
-    if (owner) break;
-  }
-
+  auto owner = patients_.FindByLink(r.source_facility_id, r.local_patient_id);
+  if (!owner && owner.error().code() != core::Code::kNotFound) return owner.error();
   if (!owner) {
     // Unlinked data: its own facility only.
     if (reader.viewer.facility_id == r.source_facility_id &&
@@ -397,14 +386,51 @@ core::Result<StoredResource> TimelineService::GetResource(const ReadContext& rea
     TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, "", object, "denied", "not linked"));
     return core::NotFound("resource not found");
   }
-  auto grant = policy_.Evaluate(reader.viewer, owner->id);
+  auto grant = policy_.Evaluate(reader.viewer, owner->patient_id);
   if (!grant || !AccessScope::FromGrant(*grant).Allows(r.source_facility_id, r.category)) {
     TSUNAGU_RETURN_IF_ERROR(
         Record(reader, kAction, owner->regional_id, object, "denied", "not covered by consent"));
     return core::Forbidden("no consent covers this resource for you");
   }
   TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, owner->regional_id, object, "success", ""));
+  if (owner_regional_id) *owner_regional_id = owner->regional_id;
   return stored;
+}
+
+core::Result<TimelineService::SearchResult> TimelineService::SearchResources(
+    const ReadContext& reader, const std::string& regional_id, ResourceQuery query,
+    const std::string& action, const ReferenceFn& references) const {
+  TSUNAGU_ASSIGN_OR_RETURN(Access access, Authorize(reader, regional_id, action));
+  query.patients = access.locals;
+  query.all_patients = false;
+  query.scope = access.scope;
+  SearchResult result;
+  TSUNAGU_ASSIGN_OR_RETURN(result.page, resources_.Search(query));
+  if (references) {
+    std::map<std::string, std::vector<ResourceStore::SourceRef>> wanted;
+    for (const auto& match : result.page.items) {
+      for (auto& ref : references(match)) {
+        wanted[ref.resource_type].push_back(std::move(ref.ref));
+      }
+    }
+    std::set<std::string> seen;
+    for (const auto& [type, refs] : wanted) {
+      TSUNAGU_ASSIGN_OR_RETURN(auto found, resources_.FindBySourceKeys(type, refs));
+      for (auto& f : found) {
+        const ResourceRecord& r = f.record;
+        const bool same_patient =
+            std::any_of(access.locals.begin(), access.locals.end(), [&](const LocalPatient& l) {
+              return l.facility_id == r.source_facility_id && l.local_id == r.local_patient_id;
+            });
+        if (!same_patient || !access.scope.Allows(r.source_facility_id, r.category)) continue;
+        if (!seen.insert(r.resource_type + "/" + r.id).second) continue;
+        result.included.push_back(std::move(f));
+      }
+    }
+  }
+  TSUNAGU_RETURN_IF_ERROR(Record(reader, action, regional_id, "patient", "success",
+                                 "matches=" + std::to_string(result.page.items.size())));
+  return result;
 }
 
 }  // namespace tsunagu::clinical

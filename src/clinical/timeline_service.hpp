@@ -13,6 +13,7 @@
 // Thread-safety: safe to share between threads. Ownership: borrows every
 // collaborator; they must outlive the service.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -132,9 +133,31 @@ class TimelineService {
   // One resource by FHIR type and id, with the same access check (audit
   // action "clinical.resource"). Data of a local patient ID that no regional
   // patient links to is visible only within its own facility.
+  // `owner_regional_id`, when given, receives the regional ID of the patient
+  // the resource belongs to ("" for unlinked data).
   core::Result<StoredResource> GetResource(const ReadContext& reader,
-                                           const std::string& resource_type,
-                                           const std::string& id) const;
+                                           const std::string& resource_type, const std::string& id,
+                                           std::string* owner_regional_id = nullptr) const;
+
+  // A search within one patient's visible data (the FHIR API): the query's
+  // patients and scope are set here from the access check; its other filters
+  // apply as given. `references`, when set, names for each match the
+  // resources it refers to (FHIR _include); those that exist, belong to the
+  // same patient and are visible are returned in `included`. Audited under
+  // `action` with the number of matches.
+  struct SearchResult {
+    ResourcePage page;
+    std::vector<StoredResource> included;
+  };
+  struct Reference {
+    std::string resource_type;
+    ResourceStore::SourceRef ref;
+  };
+  using ReferenceFn = std::function<std::vector<Reference>(const StoredResource&)>;
+  core::Result<SearchResult> SearchResources(const ReadContext& reader,
+                                             const std::string& regional_id, ResourceQuery query,
+                                             const std::string& action,
+                                             const ReferenceFn& references = nullptr) const;
 
   // Pure: the warnings among these medication records (any order). Exposed
   // for tests and batch checks.

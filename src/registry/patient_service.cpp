@@ -307,6 +307,17 @@ bool PatientService::IsLinkedTo(int64_t patient_id, int64_t facility_id) const {
   return rs && !rs->empty();
 }
 
+core::Result<PatientService::LinkOwner> PatientService::FindByLink(
+    int64_t facility_id, const std::string& local_id) const {
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto rs, db_.Query("SELECT p.id, p.regional_id FROM patient_links l "
+                         "JOIN patients p ON p.id = l.patient_id "
+                         "WHERE l.facility_id = ? AND l.local_id = ? AND p.merged_into IS NULL",
+                         {facility_id, local_id}));
+  if (rs.empty()) return core::NotFound("local patient ID not linked");
+  return LinkOwner{rs.rows[0].Int(0), rs.rows[0].Text(1)};
+}
+
 std::vector<PatientLink> PatientService::LinksAt(int64_t patient_id, int64_t facility_id) const {
   std::vector<PatientLink> out;
   for (auto& link : LinksOf(patient_id)) {

@@ -48,6 +48,13 @@ class PatientService {
   bool Exists(int64_t patient_id) const;
   // True when the live patient has at least one link at the facility.
   bool IsLinkedTo(int64_t patient_id, int64_t facility_id) const;
+  // The live patient that a facility's local ID is linked to (internal key
+  // and regional ID); NotFound when the local ID is linked to nobody.
+  struct LinkOwner {
+    int64_t patient_id = 0;
+    std::string regional_id;
+  };
+  core::Result<LinkOwner> FindByLink(int64_t facility_id, const std::string& local_id) const;
   // The patient's links at one facility (empty for unknown ids).
   std::vector<PatientLink> LinksAt(int64_t patient_id, int64_t facility_id) const;
   // Links a facility's local ID at consent time and records who did it.

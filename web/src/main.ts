@@ -16,6 +16,7 @@ import { applicationsScreen } from './screens/applications';
 import { facilitiesScreen, facilityDetailScreen, settingsScreen } from './screens/facilities';
 import { staffScreen } from './screens/staff';
 import { auditScreen } from './screens/audit';
+import { systemClientsScreen } from './screens/system_clients';
 import { patientsScreen, patientNewScreen, patientScreen } from './screens/patients';
 
 const notFoundScreen: Screen = ({ root }) => {
@@ -42,6 +43,7 @@ const routes: Route[] = [
   { pattern: /^\/applications\/?$/, screen: applicationsScreen, access: ['network_admin'] },
   { pattern: /^\/facilities\/?$/, screen: facilitiesScreen, access: ['network_admin'] },
   { pattern: /^\/facilities\/(\d+)\/?$/, screen: facilityDetailScreen, access: ['network_admin'] },
+  { pattern: /^\/system-clients\/?$/, screen: systemClientsScreen, access: ['network_admin'] },
   { pattern: /^\/staff\/?$/, screen: staffScreen, access: ['facility_admin'] },
   { pattern: /^\/settings\/?$/, screen: settingsScreen, access: ['facility_admin'] },
   { pattern: /^\/audit\/?$/, screen: auditScreen, access: ['network_admin', 'facility_admin'] },

@@ -317,3 +317,84 @@ export interface MedicationWarning {
   first: MedicationCourse;
   second: MedicationCourse;
 }
+
+/** POST /patients/:rid/dispensings (docs/api.md "Dispensing records"). */
+export interface DispensingImportMedication {
+  line: number;
+  rp: number;
+  name: string;
+  code_type: number;
+  code: string;
+  yj_code: string;
+  dose: string;
+  unit: string;
+  usage: string;
+  quantity: string;
+  quantity_unit: string;
+  dosage_form: string;
+  start: string;
+  end: string;
+}
+
+export interface DispensingImportEvent {
+  line: number;
+  date: string;
+  pharmacy: { name: string; code: string };
+  pharmacist: string;
+  prescriber: { name: string; code: string; doctor: string; department: string };
+  medications: DispensingImportMedication[];
+}
+
+export interface DispensingImport {
+  regional_id: string;
+  dry_run: boolean;
+  encoding: string;
+  events: DispensingImportEvent[];
+  medications: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  older_ignored: number;
+  problems: { line: number; message: string }[];
+  medication_warnings: MedicationWarning[];
+}
+
+/** A system client of the FHIR API (OAuth client credentials, docs/oauth.md). */
+export interface SystemClient {
+  client_id: string;
+  name: string;
+  facility_id: number;
+  facility_name: string;
+  occupation: Occupation;
+  scopes: string[];
+  kids: string[];
+  jwks: { keys: Record<string, string>[] } | null;
+  status: 'active' | 'disabled';
+  created_at: string;
+  created_by: number;
+  disabled_at: string | null;
+  token_endpoint: string;
+}
+
+/** A clinical document (DocumentReference) of a patient (docs/documents.md). */
+export interface DocumentItem {
+  id: string;
+  binary_id: string;
+  content_url: string | null;
+  type_code: string;
+  type_display: string;
+  title: string;
+  description: string;
+  date: string;
+  author: string;
+  content_type: string;
+  size: number;
+  source_facility_id: number;
+  source_facility_name: string;
+}
+
+export interface DocumentPage {
+  items: DocumentItem[];
+  next_cursor: string | null;
+  total: number;
+}

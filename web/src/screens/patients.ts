@@ -15,6 +15,8 @@ import { regionalIdText, type PatientTabContext } from './patient_common';
 import { timelineTab } from './timeline';
 import { labsTab } from './labs';
 import { consentsTab } from './consents';
+import { documentsTab } from './documents';
+import { dispensingTab, mayUploadDispensings } from './dispensing';
 import { candidatesTable, findCandidates, linkLocalId, linksSection, mergeSection } from './mpi';
 
 const kPageSize = 20;
@@ -242,7 +244,8 @@ export const patientScreen: Screen = async ({ root, params, query: q }) => {
   document.title = `${p.name} | ${t('app.name')}`;
 
   const row = (label: string, value: string) => [h('dt', null, label), h('dd', null, value || t('common.none'))];
-  const tabIds = ['basic', 'timeline', 'labs', 'consents', 'access'];
+  const withDispensing = mayUploadDispensings();
+  const tabIds = ['basic', 'timeline', 'labs', 'documents', 'consents', 'access', ...(withDispensing ? ['dispensing'] : [])];
   const initialTab = tabIds.includes(q.get('tab') ?? '') ? (q.get('tab') as string) : 'basic';
   let tabControl: { select: (id: string, focus?: boolean) => void } | null = null;
   const ctx: PatientTabContext = {
@@ -286,11 +289,15 @@ export const patientScreen: Screen = async ({ root, params, query: q }) => {
   const timeline = timelineTab(ctx);
   const labs = labsTab(ctx);
   const consents = consentsTab(ctx);
+  const documents = documentsTab(ctx);
+  const dispensing = withDispensing ? dispensingTab(ctx) : null;
   const tabView = tabs([
     { id: 'basic', label: t('patients.basic'), panel: basic },
     { id: 'timeline', label: t('patients.timeline'), panel: timeline.panel, onShow: timeline.show },
     { id: 'labs', label: t('patients.labs'), panel: labs.panel, onShow: labs.show },
+    { id: 'documents', label: t('patients.documents'), panel: documents.panel, onShow: documents.show },
     { id: 'consents', label: t('patients.consents'), panel: consents.panel, onShow: consents.show },
+    ...(dispensing ? [{ id: 'dispensing', label: t('patients.dispensing'), panel: dispensing.panel, onShow: dispensing.show }] : []),
     { id: 'access', label: t('patients.accessLog'), panel: accessPanel, onShow: () => void loadHistory() },
   ], {
     label: p.name,

@@ -9,6 +9,7 @@ import { busy } from '../ui/forms';
 import { loading } from '../ui/layout';
 import { openDialog } from '../ui/dialog';
 import { facilities, showClinicalError, codeLabel, consentNotice, othersCovered, ownDataNote, type PatientTabContext } from './patient_common';
+import { documentOfTimelineItem, openDocument } from './documents';
 
 const kPageSize = 20;
 
@@ -126,6 +127,7 @@ function itemDetails(item: TimelineItem): Child[] {
         fact('timeline.documentType', s.document_type),
         fact('timeline.documentTitle', s.title),
         s.description ? h('p', { class: 'tl-text' }, s.description) : null,
+        documentViewButton(item),
       ];
     case 'immunization':
       return [fact('timeline.lot', s.lot_number), fact('timeline.dose', s.dose), fact('timeline.status', codeLabel('fhirStatus', s.status))];
@@ -134,6 +136,15 @@ function itemDetails(item: TimelineItem): Child[] {
     default:
       return [];
   }
+}
+
+/** 表示: opens the document's content (docs/documents.md). */
+function documentViewButton(item: TimelineItem): HTMLElement | null {
+  const doc = documentOfTimelineItem(item);
+  if (!doc) return null;
+  return h('button', {
+    type: 'button', class: 'button small no-print', testid: 'tl-view-document', onclick: () => openDocument(doc),
+  }, t('timeline.viewDocument'));
 }
 
 function itemTitle(item: TimelineItem): string {

@@ -234,7 +234,8 @@ http::Response ChangePassword(AuthDeps& deps, http::Request& req) {
 const SessionInfo* CurrentSession(const http::Request& request) {
   auto it = request.context.find(kSessionKey);
   if (it == request.context.end()) return nullptr;
-  return std::any_cast<SessionInfo>(&it->second);
+  const auto* shared = std::any_cast<std::shared_ptr<const SessionInfo>>(&it->second);
+  return shared ? shared->get() : nullptr;
 }
 
 core::Result<Principal> RequirePrincipal(const http::Request& request) {
@@ -269,7 +270,7 @@ http::Middleware MakeSessionMiddleware(AuthDeps& deps) {
     auto token = req.Cookie(kSessionCookie);
     if (!token || token->empty()) return next(req);
 
-    auto session = deps.sessions.Resolve(*token);
+    auto session = deps.sessions.ResolveShared(*token);
     if (!session) {
       if (session.error().code() != core::Code::kUnauthenticated) {
         core::LogError("auth.session_lookup_failed", {{"detail", session.error().detail()}});
@@ -285,24 +286,26 @@ http::Middleware MakeSessionMiddleware(AuthDeps& deps) {
 
     if (IsStateChanging(req.method)) {
       auto sent = req.Header(kCsrfHeader);
-      if (!sent || !internal::ConstantTimeEquals(*sent, session->csrf_token)) {
+      if (!sent || !internal::ConstantTimeEquals(*sent, (*session)->csrf_token)) {
         core::LogWarn("auth.csrf_rejected",
-                      {{"session", session->principal.session_id}, {"path", req.path}});
+                      {{"session", (*session)->principal.session_id}, {"path", req.path}});
         return http::Response::Error(core::Forbidden("missing or invalid CSRF token"));
       }
     }
     if (req.path.rfind(kAuthPrefix, 0) != 0) {
-      if (session->must_change_password) {
+      if ((*session)->must_change_password) {
         return http::Response::Error(
             core::Forbidden("the password must be changed before continuing"));
       }
-      if (session->mfa_enrollment_required) {
+      if ((*session)->mfa_enrollment_required) {
         return http::Response::Error(
             core::Forbidden("two-factor authentication must be set up before continuing"));
       }
     }
-    SetPrincipal(req, session->principal);
-    req.context[kSessionKey] = std::move(*session);
+    // The principal shares the cached session: no copy per request.
+    const std::shared_ptr<const SessionInfo>& info = *session;
+    SetPrincipal(req, std::shared_ptr<const Principal>(info, &info->principal));
+    req.context[kSessionKey] = info;
     return next(req);
   };
 }

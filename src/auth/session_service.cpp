@@ -223,20 +223,28 @@ core::Result<LoginResult> SessionService::StartSession(const User& user,
 }
 
 core::Result<SessionInfo> SessionService::Resolve(const std::string& session_token) {
+  TSUNAGU_ASSIGN_OR_RETURN(auto shared, ResolveShared(session_token));
+  return *shared;
+}
+
+core::Result<std::shared_ptr<const SessionInfo>> SessionService::ResolveShared(
+    const std::string& session_token) {
   if (session_token.empty() || session_token.size() > kMaxTokenLength) {
     return core::Unauthenticated(kLoginRequired);
   }
-  const std::string token_hash = internal::Sha256Hex(session_token);
   {
+    // The cache is keyed by the token itself (memory holds the cookie value
+    // anyway): a hit costs no hashing.
     const int64_t now = clock_.NowMillis();
     std::lock_guard lock(cache_mu_);
-    auto it = cache_.find(token_hash);
+    auto it = cache_.find(session_token);
     if (it != cache_.end() && now - it->second.cached_at < kCacheMillis &&
-        now - it->second.info.created_at < kAbsoluteTimeoutMillis &&
-        now - it->second.info.last_seen_at < kTouchIntervalMillis) {
+        now - it->second.info->created_at < kAbsoluteTimeoutMillis &&
+        now - it->second.info->last_seen_at < kTouchIntervalMillis) {
       return it->second.info;
     }
   }
+  const std::string token_hash = internal::Sha256Hex(session_token);
   TSUNAGU_ASSIGN_OR_RETURN(
       auto rows, db_.Query("SELECT id, public_id, user_id, csrf_token, created_at, last_seen_at "
                            "FROM sessions WHERE token_hash = ?",
@@ -274,22 +282,24 @@ core::Result<SessionInfo> SessionService::Resolve(const std::string& session_tok
                           user->occupation, user->role,        public_id};
   s.must_change_password = user->must_change_password;
   s.mfa_enrollment_required = MfaEnrollmentRequired(*user);
+  auto shared = std::make_shared<const SessionInfo>(std::move(s));
   {
     std::lock_guard lock(cache_mu_);
     if (cache_.size() >= kMaxCachedSessions) cache_.clear();
-    cache_[token_hash] = CachedSession{s, now};
+    cache_[session_token] = CachedSession{shared, now, token_hash};
   }
-  return s;
+  return shared;
 }
 
 void SessionService::ForgetCached(const std::string& token_hash) {
   std::lock_guard lock(cache_mu_);
-  cache_.erase(token_hash);
+  std::erase_if(cache_,
+                [&token_hash](const auto& kv) { return kv.second.token_hash == token_hash; });
 }
 
 void SessionService::ForgetCachedUser(int64_t user_id) {
   std::lock_guard lock(cache_mu_);
-  std::erase_if(cache_, [user_id](const auto& kv) { return kv.second.info.user.id == user_id; });
+  std::erase_if(cache_, [user_id](const auto& kv) { return kv.second.info->user.id == user_id; });
 }
 
 core::Status SessionService::Logout(const std::string& session_token) {

@@ -58,10 +58,34 @@ std::string FormatIsoUtc(int64_t millis) {
   int64_t secs = millis >= 0 ? millis / 1000 : (millis - 999) / 1000;
   int ms = static_cast<int>(millis - secs * 1000);
   std::tm tm = ToTm(secs);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  return buf;
+  const int year = tm.tm_year + 1900;
+  if (year < 0 || year > 9999) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    return buf;
+  }
+  // Written by hand: this runs for every timestamp of every JSON answer.
+  std::string out(24, '0');
+  auto put = [&out](size_t at, int value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10)
+      out[at + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, year, 4);
+  out[4] = '-';
+  put(5, tm.tm_mon + 1, 2);
+  out[7] = '-';
+  put(8, tm.tm_mday, 2);
+  out[10] = 'T';
+  put(11, tm.tm_hour, 2);
+  out[13] = ':';
+  put(14, tm.tm_min, 2);
+  out[16] = ':';
+  put(17, tm.tm_sec, 2);
+  out[19] = '.';
+  put(20, ms, 3);
+  out[23] = 'Z';
+  return out;
 }
 
 std::string FormatJst(int64_t millis) {

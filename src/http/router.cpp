@@ -1,6 +1,9 @@
 #include "http/router.hpp"
 
+#include <array>
+#include <cstdint>
 #include <exception>
+#include <map>
 
 #include "core/log.hpp"
 
@@ -14,17 +17,38 @@ struct Segment {
   std::string text;  // literal text, or the parameter name
 };
 
-std::vector<std::string_view> SplitPath(std::string_view path) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t slash = path.find('/', i);
-    if (slash == std::string_view::npos) slash = path.size();
-    if (slash > i) out.push_back(path.substr(i, slash - i));
-    i = slash + 1;
+// The segments of a path, without allocating for paths of up to kInline
+// segments (every route of the server; longer paths spill to the heap).
+class Segments {
+ public:
+  static constexpr size_t kInline = 16;
+  explicit Segments(std::string_view path) {
+    size_t i = 0;
+    while (i <= path.size()) {
+      size_t slash = path.find('/', i);
+      if (slash == std::string_view::npos) slash = path.size();
+      if (slash > i) Push(path.substr(i, slash - i));
+      i = slash + 1;
+    }
   }
-  return out;
-}
+  size_t size() const { return size_; }
+  std::string_view operator[](size_t i) const {
+    return i < kInline ? inline_[i] : spill_[i - kInline];
+  }
+
+ private:
+  void Push(std::string_view part) {
+    if (size_ < kInline) {
+      inline_[size_] = part;
+    } else {
+      spill_.push_back(part);
+    }
+    ++size_;
+  }
+  std::array<std::string_view, kInline> inline_{};
+  std::vector<std::string_view> spill_;
+  size_t size_ = 0;
+};
 
 }  // namespace
 
@@ -32,40 +56,50 @@ struct Router::Impl {
   struct Route {
     std::string method;
     std::vector<Segment> segments;
+    bool wildcard = false;  // the last segment is "*rest"
     Handler handler;
     RouteOptions options;
   };
   std::vector<Route> routes;
+  // Route indexes by segment count (routes without a wildcard), and the
+  // wildcard routes: a lookup only tries the routes that can match.
+  std::vector<std::vector<size_t>> by_count;
+  std::vector<size_t> wildcard_routes;
   std::vector<Middleware> middlewares;
 
-  // Matches a path against a route; on success fills `params` and returns a
-  // specificity key (lower is more specific: literal < param < wildcard at
-  // the first position where two routes differ).
-  static bool MatchRoute(const Route& route, const std::vector<std::string_view>& parts,
-                         std::map<std::string, std::string, std::less<>>* params,
-                         std::vector<int>* key) {
-    size_t i = 0;
-    for (const Segment& seg : route.segments) {
-      if (seg.kind == SegmentKind::kWildcard) {
+  // Matches a path against a route without allocating. On success returns
+  // true and a specificity key: one digit per segment (literal 0 < param 1 <
+  // wildcard 2), most significant first, so that a smaller key is the more
+  // specific route at the first position where two routes differ.
+  static bool MatchRoute(const Route& route, const Segments& parts, uint64_t& key) {
+    const size_t n = route.segments.size();
+    if (route.wildcard ? parts.size() + 1 < n : parts.size() != n) return false;
+    key = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const Segment& seg = route.segments[i];
+      if (seg.kind == SegmentKind::kLiteral && parts[i] != seg.text) return false;
+      key = key * 3 + static_cast<uint64_t>(seg.kind);
+    }
+    // Routes of different lengths compare position by position.
+    for (size_t i = n; i < Segments::kInline; ++i) key *= 3;
+    return true;
+  }
+
+  static void BindParams(const Route& route, const Segments& parts,
+                         std::map<std::string, std::string, std::less<>>& params) {
+    for (size_t i = 0; i < route.segments.size(); ++i) {
+      const Segment& seg = route.segments[i];
+      if (seg.kind == SegmentKind::kParam) {
+        params[seg.text] = std::string(parts[i]);
+      } else if (seg.kind == SegmentKind::kWildcard) {
         std::string rest;
         for (size_t j = i; j < parts.size(); ++j) {
           if (!rest.empty()) rest += '/';
           rest += parts[j];
         }
-        if (params) (*params)[seg.text] = std::move(rest);
-        key->push_back(static_cast<int>(SegmentKind::kWildcard));
-        return true;
+        params[seg.text] = std::move(rest);
       }
-      if (i >= parts.size()) return false;
-      if (seg.kind == SegmentKind::kLiteral) {
-        if (parts[i] != seg.text) return false;
-      } else if (params) {
-        (*params)[seg.text] = std::string(parts[i]);
-      }
-      key->push_back(static_cast<int>(seg.kind));
-      ++i;
     }
-    return i == parts.size();
   }
 
   struct Found {
@@ -76,24 +110,23 @@ struct Router::Impl {
 
   Found FindRoute(std::string_view method, std::string_view path,
                   std::map<std::string, std::string, std::less<>>* params) const {
-    auto parts = SplitPath(path);
+    const Segments parts(path);
     Found found;
-    std::vector<int> best_key;
     const Route* best = nullptr;
     const Route* best_get = nullptr;  // HEAD falls back to GET
-    std::vector<int> best_get_key;
-    for (const Route& route : routes) {
-      std::vector<int> key;
-      if (!MatchRoute(route, parts, nullptr, &key)) continue;
+    uint64_t best_key = 0, best_get_key = 0;
+    auto consider = [&](const Route& route) {
+      uint64_t key = 0;
+      if (!MatchRoute(route, parts, key)) return;
       if (route.method == method) {
         if (!best || key < best_key) {
           best = &route;
-          best_key = std::move(key);
+          best_key = key;
         }
       } else if (method == "HEAD" && route.method == "GET") {
         if (!best_get || key < best_get_key) {
           best_get = &route;
-          best_get_key = std::move(key);
+          best_get_key = key;
         }
       } else {
         if (found.allow.find(route.method) == std::string::npos) {
@@ -102,20 +135,33 @@ struct Router::Impl {
         }
         found.method_not_allowed = true;
       }
+    };
+    if (parts.size() < by_count.size()) {
+      for (size_t i : by_count[parts.size()]) consider(routes[i]);
     }
+    for (size_t i : wildcard_routes) consider(routes[i]);
     if (!best) best = best_get;
     if (best) {
-      std::vector<int> key;
-      if (params) MatchRoute(*best, parts, params, &key);
+      if (params) BindParams(*best, parts, *params);
       found.route = best;
       found.method_not_allowed = false;
+      found.allow.clear();
     }
     return found;
   }
 
+  // The middleware chain without allocating: each step's "next" is a
+  // Handler holding one pointer (within std::function's small buffer).
+  struct Step {
+    const Impl* impl;
+    size_t index;
+    const Handler* handler;
+  };
   Response RunChain(size_t index, Request& request, const Handler& handler) const {
     if (index == middlewares.size()) return handler(request);
-    Handler next = [this, index, &handler](Request& r) { return RunChain(index + 1, r, handler); };
+    Step step{this, index + 1, &handler};
+    const Step* sp = &step;
+    Handler next = [sp](Request& r) { return sp->impl->RunChain(sp->index, r, *sp->handler); };
     return middlewares[index](request, next);
   }
 };
@@ -127,11 +173,14 @@ void Router::Add(std::string_view method, std::string_view pattern, Handler hand
                  RouteOptions options) {
   Impl::Route route;
   route.method = std::string(method);
-  for (std::string_view part : SplitPath(pattern)) {
+  const Segments parts(pattern);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string_view part = parts[i];
     if (part.front() == ':') {
       route.segments.push_back({SegmentKind::kParam, std::string(part.substr(1))});
     } else if (part.front() == '*') {
       route.segments.push_back({SegmentKind::kWildcard, std::string(part.substr(1))});
+      route.wildcard = true;
       break;  // a wildcard takes the rest of the path
     } else {
       route.segments.push_back({SegmentKind::kLiteral, std::string(part)});
@@ -139,6 +188,14 @@ void Router::Add(std::string_view method, std::string_view pattern, Handler hand
   }
   route.handler = std::move(handler);
   route.options = options;
+  const size_t index = impl_->routes.size();
+  if (route.wildcard) {
+    impl_->wildcard_routes.push_back(index);
+  } else {
+    const size_t n = route.segments.size();
+    if (impl_->by_count.size() <= n) impl_->by_count.resize(n + 1);
+    impl_->by_count[n].push_back(index);
+  }
   impl_->routes.push_back(std::move(route));
 }
 

@@ -1,5 +1,6 @@
-// The Beast/Asio side of the HTTP module: one coroutine per connection on its
-// own strand, a timeout before every read, one outstanding write per
+// The Beast/Asio side of the HTTP module: one coroutine per connection on a
+// worker's single-threaded io_context (so its handlers never run
+// concurrently without a strand), a timeout before every read, one outstanding write per
 // connection; WebSocket fan-out; TLS 1.3; graceful shutdown.
 #include "http/server.hpp"
 
@@ -19,6 +20,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -291,6 +293,62 @@ void AddDefaultHeaders(Response& response, bool tls, bool is_api) {
   if (is_api) set_default("cache-control", "no-store");
 }
 
+// The head of a response with an in-memory body, serialised in one buffer:
+// status line, the response's headers, the default security headers it
+// does not set itself, Content-Length and Connection. A header value with a
+// line break (which would split the response) is dropped and logged.
+std::string ResponseHead(const Response& response, bool keep_alive, bool tls, bool is_api,
+                         size_t content_length) {
+  std::string head;
+  head.reserve(512 + response.body.size() / 16);
+  head += "HTTP/1.1 ";
+  head += std::to_string(response.status);
+  head += ' ';
+  head += bhttp::obsolete_reason(static_cast<bhttp::status>(response.status));
+  head += "\r\n";
+  bool has_nosniff = false, has_frame = false, has_referrer = false, has_csp = false,
+       has_hsts = false, has_cache = false;
+  for (const auto& [name, value] : response.headers.all()) {
+    if (value.find_first_of("\r\n", 0) != std::string::npos ||
+        value.find('\0') != std::string::npos ||
+        name.find_first_of("\r\n: ", 0) != std::string::npos) {
+      core::LogError("http.bad_header_dropped", {{"header", name}});
+      continue;
+    }
+    if (name == "content-length" || name == "connection") continue;
+    has_nosniff |= name == "x-content-type-options";
+    has_frame |= name == "x-frame-options";
+    has_referrer |= name == "referrer-policy";
+    has_csp |= name == "content-security-policy";
+    has_hsts |= name == "strict-transport-security";
+    has_cache |= name == "cache-control";
+    head += name;
+    head += ": ";
+    head += value;
+    head += "\r\n";
+  }
+  if (!has_nosniff) head += "x-content-type-options: nosniff\r\n";
+  if (!has_frame) head += "x-frame-options: DENY\r\n";
+  if (!has_referrer) head += "referrer-policy: no-referrer\r\n";
+  if (!has_csp) {
+    head += "content-security-policy: ";
+    head += kContentSecurityPolicy;
+    head += "\r\n";
+  }
+  if (tls && !has_hsts) head += "strict-transport-security: max-age=31536000\r\n";
+  // Responses of the API can carry patient data: never cache them.
+  if (is_api && !has_cache) head += "cache-control: no-store\r\n";
+  const int status = response.status;
+  if (status >= 200 && status != 204 && status != 304) {
+    head += "content-length: ";
+    head += std::to_string(content_length);
+    head += "\r\n";
+  }
+  if (!keep_alive) head += "connection: close\r\n";
+  head += "\r\n";
+  return head;
+}
+
 auto LogCoroutineFailure(const char* what) {
   return [what](std::exception_ptr e) {
     if (!e) return;
@@ -532,7 +590,9 @@ struct Server::Impl {
   // ------------------------------------------------------------------------
   asio::awaitable<void> AcceptLoop() {
     for (;;) {
-      auto strand = asio::make_strand(*worker_iocs[next_worker++ % worker_iocs.size()]);
+      // Each worker io_context is run by exactly one thread: its executor
+      // serialises the connection's handlers as a strand would, for less.
+      auto strand = worker_iocs[next_worker++ % worker_iocs.size()]->get_executor();
       tcp::socket socket(strand);
       beast::error_code ec;
       co_await acceptor->async_accept(socket, Awaitable(ec));
@@ -756,7 +816,6 @@ struct Server::Impl {
                                 bool keep_alive, bool tls, SteadyClock::time_point started) {
     const bool is_api =
         StartsWithSegment(request.path, "/api") || StartsWithSegment(request.path, "/fhir");
-    AddDefaultHeaders(response, tls, is_api);
     const bool head = request.method == "HEAD";
     keep_alive = keep_alive && !stopping;
     // These statuses have no body by definition (Beast refuses one).
@@ -768,6 +827,7 @@ struct Server::Impl {
     beast::error_code ec;
     uint64_t bytes = 0;
     if (response.file_path) {
+      AddDefaultHeaders(response, tls, is_api);
       bhttp::response<bhttp::file_body> res{static_cast<bhttp::status>(response.status), 11};
       res.body().open(response.file_path->c_str(), beast::file_mode::scan, ec);
       if (ec) {
@@ -792,21 +852,14 @@ struct Server::Impl {
       }
       LogAccess(request, response.status, bytes, started);
     } else {
-      bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(response.status), 11};
-      for (const auto& [name, value] : response.headers.all()) res.insert(name, value);
-      res.keep_alive(keep_alive);
-      res.body() = std::move(response.body);
-      res.prepare_payload();
-      bytes = res.body().size();
+      const std::string head_bytes =
+          ResponseHead(response, keep_alive, tls, is_api, response.body.size());
+      bytes = head ? 0 : response.body.size();
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30) +
                                                     std::chrono::seconds(bytes / (64 * 1024)));
-      bhttp::response_serializer<bhttp::string_body> sr(res);
-      if (head) {
-        co_await bhttp::async_write_header(stream, sr, Awaitable(ec));
-        bytes = 0;
-      } else {
-        co_await bhttp::async_write(stream, sr, Awaitable(ec));
-      }
+      std::array<asio::const_buffer, 2> buffers{asio::buffer(head_bytes),
+                                                asio::buffer(response.body.data(), bytes)};
+      co_await asio::async_write(stream, buffers, Awaitable(ec));
       LogAccess(request, response.status, bytes, started);
     }
     co_return !ec && keep_alive;

@@ -261,12 +261,34 @@ core::Result<Facility> FacilityService::Create(const Facility& in) {
   return Get(id);
 }
 
-core::Result<Facility> FacilityService::Get(int64_t id) const {
+core::Result<Facility> FacilityService::Load(int64_t id) const {
   auto rs =
       db_.Query(std::string("SELECT ") + kFacilityColumns + " FROM facilities WHERE id = ?", {id});
   if (!rs) return rs.error();
   if (rs->empty()) return core::NotFound("facility not found");
   return FacilityFromRow(rs->rows[0]);
+}
+
+core::Result<Facility> FacilityService::Get(int64_t id) const {
+  const int64_t now = clock_.NowMillis();
+  {
+    std::lock_guard lock(facilities_mu_);
+    auto it = facility_cache_.find(id);
+    if (it != facility_cache_.end() && now - it->second.loaded_at < kFacilityCacheMillis &&
+        now >= it->second.loaded_at) {
+      return it->second.facility;
+    }
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(Facility f, Load(id));
+  std::lock_guard lock(facilities_mu_);
+  if (facility_cache_.size() >= kMaxCachedFacilities) facility_cache_.clear();
+  facility_cache_[id] = CachedFacility{f, now};
+  return f;
+}
+
+void FacilityService::ForgetCachedFacility(int64_t id) const {
+  std::lock_guard lock(facilities_mu_);
+  facility_cache_.erase(id);
 }
 
 core::Result<Facility> FacilityService::FindByCode(std::string_view code) const {
@@ -308,7 +330,8 @@ std::vector<Facility> FacilityService::List(const FacilityFilter& filter) const 
 }
 
 core::Result<Facility> FacilityService::Update(int64_t id, const FacilityPatch& p) {
-  TSUNAGU_ASSIGN_OR_RETURN(Facility f, Get(id));
+  ForgetCachedFacility(id);
+  TSUNAGU_ASSIGN_OR_RETURN(Facility f, Load(id));
   if (p.name) f.name = core::Trim(*p.name);
   if (p.kana) f.kana = core::Trim(*p.kana);
   if (p.postcode) f.postcode = p.postcode->empty() ? "" : core::NormalizePostcode(*p.postcode);
@@ -336,17 +359,18 @@ core::Result<Facility> FacilityService::Update(int64_t id, const FacilityPatch& 
        f.address, f.phone, f.area, JoinLines(f.departments), JoinLines(f.services),
        int64_t{f.require_mfa ? 1 : 0}, f.status, clock_.NowMillis(), id});
   if (!rs) return rs.error();
+  ForgetCachedFacility(id);
   return Get(id);
 }
 
 bool FacilityService::RequiresMfa(int64_t facility_id) const {
-  auto rs = db_.Query("SELECT require_mfa FROM facilities WHERE id = ?", {facility_id});
-  return rs && !rs->empty() && rs->rows[0].Int(0) != 0;
+  auto f = Get(facility_id);
+  return f && f->require_mfa;
 }
 
 std::string FacilityService::NameOf(int64_t facility_id) const {
-  auto rs = db_.Query("SELECT name FROM facilities WHERE id = ?", {facility_id});
-  return rs && !rs->empty() ? rs->rows[0].Text(0) : std::string();
+  auto f = Get(facility_id);
+  return f ? f->name : std::string();
 }
 
 core::Result<Application> FacilityService::Apply(const NewApplication& in) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -48,6 +49,11 @@ class FacilityService {
   // InvalidInput for missing/invalid fields (type, name, kana, code rules,
   // unknown area), Conflict for a duplicate institution code.
   core::Result<Facility> Create(const Facility& facility);
+  // Facilities are read on most requests (names, MFA rule, the directory)
+  // and change rarely: Get keeps them in memory for kFacilityCacheMillis.
+  // Update refreshes the cache at once; a change made by another server
+  // process shows within that time.
+  static constexpr int64_t kFacilityCacheMillis = 1000;
   core::Result<Facility> Get(int64_t id) const;
   // By 10-digit medical institution code. NotFound when none has it.
   core::Result<Facility> FindByCode(std::string_view code) const;
@@ -76,6 +82,8 @@ class FacilityService {
  private:
   core::Status Validate(const Facility& f) const;
   void InvalidateAreas();
+  core::Result<Facility> Load(int64_t id) const;  // uncached
+  void ForgetCachedFacility(int64_t id) const;
   core::Result<int64_t> Insert(store::Executor& ex, const Facility& facility);
   core::Result<std::string> InsertInvitation(store::Executor& ex, int64_t facility_id,
                                              const std::string& email);
@@ -84,6 +92,13 @@ class FacilityService {
   mutable std::mutex areas_mu_;
   mutable std::vector<Area> areas_;
   mutable int64_t areas_loaded_at_ = -1;  // ms; -1 = not loaded
+  struct CachedFacility {
+    Facility facility;
+    int64_t loaded_at = 0;
+  };
+  static constexpr size_t kMaxCachedFacilities = 10000;
+  mutable std::mutex facilities_mu_;
+  mutable std::unordered_map<int64_t, CachedFacility> facility_cache_;
 };
 
 }  // namespace tsunagu::registry

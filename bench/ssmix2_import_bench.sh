@@ -55,6 +55,13 @@ run_import() {
   rss_kb=$(awk -F: '/Maximum resident set size/{gsub(/ /,"",$2); print $2}' "$WORK/$label.time")
   secs=$(awk '/Elapsed \(wall clock\)/{print $NF}' "$WORK/$label.time")
   echo "   wall $secs, peak RSS $((rss_kb / 1024)) MB (target < 300 MB)"
+  # CPU seconds of the importer itself: comparable between runs even when
+  # other processes share the cores (wall-clock figures are not).
+  awk -F: '/User time|System time/{s+=$2} /Percent of CPU/{p=$2}
+    END {printf "   importer CPU %.1f s (user+sys), %s of one core on average\n", s, p}' \
+    "$WORK/$label.time"
+  grep -ho '"event":"ssmix2.import_timing".*' "$WORK/$label.out" "$WORK/$label.time" |
+    sed 's/^/   /' || true
   echo "   re-run (nothing changed):"
   /usr/bin/time -v "$BIN" import ss-mix2 --facility "$FACILITY" --data "$data" "$@" \
     "$WORK/tree" 2>"$WORK/$label.rerun.time" | grep -E "imported|unchanged|elapsed" | sed 's/^/     /'

@@ -157,6 +157,11 @@ const std::map<std::string, Setter>& Setters() {
          c.server.access_log = Truthy(v);
          return core::Status::Ok();
        }},
+      {"directory-cache-ms",
+       [](AppConfig& c, const std::string& v) {
+         TSUNAGU_RETURN_IF_ERROR(SetInt("directory-cache-ms", v, 0, 60000, c.directory_cache_ms));
+         return core::Status::Ok();
+       }},
   };
   return kSetters;
 }
@@ -176,6 +181,7 @@ const std::map<std::string, std::string>& IniKeys() {
       {"server.read_timeout_ms", "read-timeout-ms"},
       {"server.idle_timeout_ms", "idle-timeout-ms"},
       {"server.access_log", "access-log"},
+      {"server.directory_cache_ms", "directory-cache-ms"},
       {"tls.cert", "tls-cert"},
       {"tls.key", "tls-key"},
       {"smtp.url", "smtp-url"},

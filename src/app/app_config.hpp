@@ -21,6 +21,8 @@ struct AppConfig {
   std::string log_level = "info";
   bool secure_cookies = false;  // forced on with TLS
   uint16_t mllp_port = 0;       // 0 = no HL7 MLLP listener
+  // How long facility records are served from memory (0 = read every time).
+  int64_t directory_cache_ms = 1000;
   std::string mllp_address = "127.0.0.1";
 
   std::string DatabaseUrl() const;

@@ -11,6 +11,8 @@
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
 #include "auth/totp.hpp"
+#include "care/care_routes.hpp"
+#include "care/care_service.hpp"
 #include "clinical/clinical_routes.hpp"
 #include "clinical/resource_store.hpp"
 #include "clinical/timeline_service.hpp"
@@ -67,6 +69,7 @@ struct Application::Impl {
   std::unique_ptr<clinical::TimelineService> timeline;
   std::unique_ptr<jahis::DispensingImport> dispensing_import;
   std::unique_ptr<documents::DocumentService> documents;
+  std::unique_ptr<care::CareService> care;
   std::unique_ptr<fhir::FhirService> fhir;
   std::unique_ptr<fhir::FhirWriter> fhir_writer;
   std::unique_ptr<oauth::ClientRegistry> system_clients;
@@ -91,7 +94,8 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
       *m.db, {audit::AuditLog::Migrations(), auth::AccountService::Migrations(),
               registry::FacilityService::Migrations(), registry::PatientService::Migrations(),
               consent::ConsentService::Migrations(), clinical::ResourceStore::Migrations(),
-              ssmix2::Ssmix2Importer::Migrations(), documents::DocumentService::Migrations()}));
+              ssmix2::Ssmix2Importer::Migrations(), documents::DocumentService::Migrations(),
+              care::CareService::Migrations()}));
   TSUNAGU_ASSIGN_OR_RETURN(
       m.signer, audit::AuditSigner::OpenOrCreate(config.data_dir + "/keys/audit_ed25519.key"));
   m.audit = std::make_unique<audit::AuditLog>(*m.db, m.clock, *m.signer);
@@ -99,6 +103,7 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
   m.totp = std::make_unique<auth::Totp>(m.clock);
   m.accounts = std::make_unique<auth::AccountService>(*m.db, m.clock, *m.hasher);
   m.facilities = std::make_unique<registry::FacilityService>(*m.db, m.clock);
+  m.facilities->SetCacheMillis(config.directory_cache_ms);
   m.patients = std::make_unique<registry::PatientService>(*m.db, m.clock, *m.facilities);
   auto* facilities = m.facilities.get();
   m.sessions = std::make_unique<auth::SessionService>(
@@ -131,6 +136,8 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
       *m.resources, *m.timeline, *m.patients, *m.facilities, *m.audit);
   m.documents = std::make_unique<documents::DocumentService>(*m.resources, *m.blobs, *m.timeline,
                                                              *m.audit, *m.db, m.clock, *m.patients);
+  m.care = std::make_unique<care::CareService>(*m.db, m.clock, *m.patients, *m.consents,
+                                               *m.accounts, *m.audit);
   m.fhir = std::make_unique<fhir::FhirService>(*m.timeline, *m.patients, *m.facilities, *m.access,
                                                *m.audit, public_url + "/fhir");
   m.fhir_writer = std::make_unique<fhir::FhirWriter>(*m.resources, *m.patients, *m.facilities,
@@ -171,6 +178,8 @@ int Application::Serve() {
   jahis::RegisterJahisRoutes(router, jahis_deps);
   documents::DocumentDeps document_deps{*m.documents, *m.facilities};
   documents::RegisterDocumentRoutes(router, document_deps);
+  care::CareDeps care_deps{*m.care};
+  care::RegisterCareRoutes(router, care_deps);
   fhir::FhirDeps fhir_deps{*m.fhir, *m.fhir_writer, *m.documents};
   fhir::RegisterFhirRoutes(router, fhir_deps);
 

@@ -1,9 +1,14 @@
 #include "clinical/resource_store.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <cstdio>
+#include <unordered_map>
+#include <unordered_set>
 
+#include "clinical/json_members.hpp"
 #include "consent/access_policy.hpp"
 #include "core/clock.hpp"
 #include "core/random.hpp"
@@ -18,50 +23,106 @@ constexpr const char* kColumns =
     "id, resource_type, source_facility_id, local_patient_id, source_key, category, code_system, "
     "code, display, effective, effective_end, source_time, json, stored_at";
 
-// Replaces the stored row when the record is not older and differs from it.
-// RETURNING gives the row's id: our fresh id means inserted, another id means
-// updated, no row means older or unchanged (classified afterwards).
-constexpr const char* kUpsertSql =
-    "INSERT INTO resources (id, resource_type, source_facility_id, local_patient_id, source_key, "
-    "category, code_system, code, display, effective, effective_end, source_time, retracted, "
-    "json, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?) "
-    "ON CONFLICT (source_facility_id, resource_type, source_key) DO UPDATE SET "
-    "local_patient_id = excluded.local_patient_id, category = excluded.category, "
-    "code_system = excluded.code_system, code = excluded.code, display = excluded.display, "
-    "effective = excluded.effective, effective_end = excluded.effective_end, "
-    "source_time = excluded.source_time, retracted = 0, json = excluded.json, "
-    "stored_at = excluded.stored_at "
-    "WHERE excluded.source_time >= resources.source_time AND (resources.retracted <> 0 OR "
-    "resources.json <> excluded.json OR resources.local_patient_id <> excluded.local_patient_id) "
-    "RETURNING id";
-
-// A retraction keeps the stored content and only hides it. A retraction of a
-// key never seen is stored too, so that an older record arriving later cannot
-// resurrect it.
-constexpr const char* kRetractSql =
-    "INSERT INTO resources (id, resource_type, source_facility_id, local_patient_id, source_key, "
-    "category, code_system, code, display, effective, effective_end, source_time, retracted, "
-    "json, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?) "
-    "ON CONFLICT (source_facility_id, resource_type, source_key) DO UPDATE SET "
-    "retracted = 1, source_time = excluded.source_time, stored_at = excluded.stored_at "
-    "WHERE excluded.source_time >= resources.source_time AND resources.retracted = 0 "
-    "RETURNING id";
-
-constexpr const char* kSourceTimeSql =
-    "SELECT source_time FROM resources "
-    "WHERE source_facility_id = ? AND resource_type = ? AND source_key = ?";
-
-// An identical record with a newer source time: remember the time so that a
-// record older than it (but newer than the first copy) cannot win later.
-constexpr const char* kTouchSql =
-    "UPDATE resources SET source_time = ? "
-    "WHERE source_facility_id = ? AND resource_type = ? AND source_key = ? AND source_time < ?";
-
 bool IsResourceTypeName(std::string_view s) {
   if (s.empty() || s.size() > 64 || !(s[0] >= 'A' && s[0] <= 'Z')) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
   });
+}
+
+// Checks a record's JSON without building a document: a strict parse (the
+// same grammar and depth limit as json::parse) that remembers the top-level
+// "resourceType" string. The last occurrence of a duplicated key counts, as
+// in json::parse.
+class TypeCheckHandler {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  bool top_is_object = false;
+  bool has_type = false;
+  std::string type;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    if (depth_ == 0) top_is_object = true;
+    Value(false);
+    ++depth_;
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    --depth_;
+    return true;
+  }
+  bool on_array_begin(boost::system::error_code&) {
+    Value(false);
+    ++depth_;
+    return true;
+  }
+  bool on_array_end(std::size_t, boost::system::error_code&) {
+    --depth_;
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    if (depth_ == 1) part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, boost::system::error_code&) {
+    if (depth_ == 1) {
+      part_.append(s.data(), s.size());
+      type_key_ = part_ == "resourceType";
+      part_.clear();
+    }
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    if (depth_ == 1 && type_key_) part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, boost::system::error_code&) {
+    if (depth_ == 1 && type_key_) {
+      part_.append(s.data(), s.size());
+      type = std::move(part_);
+      part_.clear();
+    }
+    Value(true);
+    return true;
+  }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(int64_t, json::string_view, boost::system::error_code&) { return Value(false); }
+  bool on_uint64(uint64_t, json::string_view, boost::system::error_code&) { return Value(false); }
+  bool on_double(double, json::string_view, boost::system::error_code&) { return Value(false); }
+  bool on_bool(bool, boost::system::error_code&) { return Value(false); }
+  bool on_null(boost::system::error_code&) { return Value(false); }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  // A value directly inside the top-level object ends the pending key.
+  bool Value(bool is_string) {
+    if (depth_ == 1 && type_key_) {
+      has_type = is_string;
+      if (!is_string) type.clear();
+      type_key_ = false;
+    }
+    return true;
+  }
+  int depth_ = 0;
+  bool type_key_ = false;
+  std::string part_;
+};
+
+// True when `text` is one JSON object whose "resourceType" is `type`.
+bool IsResourceOfType(const std::string& text, std::string_view type) {
+  json::basic_parser<TypeCheckHandler> parser{json::parse_options{}};
+  boost::system::error_code ec;
+  std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
+  if (ec || n != text.size() || !parser.done()) return false;
+  const TypeCheckHandler& h = parser.handler();
+  return h.top_is_object && h.has_type && h.type == type;
 }
 
 core::Status ValidateRecord(const ResourceRecord& r, size_t index) {
@@ -80,11 +141,10 @@ core::Status ValidateRecord(const ResourceRecord& r, size_t index) {
     if (r.retracted) return core::Status::Ok();
     return bad("json is required");
   }
-  boost::system::error_code ec;
-  json::value v = json::parse(r.json, ec);
-  if (ec || !v.is_object()) return bad("json is not a JSON object");
-  const json::value* type = v.as_object().if_contains("resourceType");
-  if (!type || !type->is_string() || type->as_string() != r.resource_type) {
+  if (!IsResourceOfType(r.json, r.resource_type)) {
+    boost::system::error_code ec;
+    json::value v = json::parse(r.json, ec);
+    if (ec || !v.is_object()) return bad("json is not a JSON object");
     return bad("json resourceType does not match resource_type");
   }
   return core::Status::Ok();
@@ -160,9 +220,263 @@ std::string Placeholders(size_t n) {
   return s + ")";
 }
 
+// --- write path -----------------------------------------------------------
+
+constexpr const char* kInsertColumns =
+    "INSERT INTO resources (id, resource_type, source_facility_id, local_patient_id, source_key, "
+    "category, code_system, code, display, effective, effective_end, source_time, retracted, "
+    "json, stored_at) VALUES ";
+
+// Replaces the stored row when the record is not older and differs from it.
+// RETURNING names the rows written: our fresh id means inserted, another id
+// means updated; a record without a row is older or unchanged (classified
+// afterwards).
+constexpr const char* kUpsertTail =
+    " ON CONFLICT (source_facility_id, resource_type, source_key) DO UPDATE SET "
+    "local_patient_id = excluded.local_patient_id, category = excluded.category, "
+    "code_system = excluded.code_system, code = excluded.code, display = excluded.display, "
+    "effective = excluded.effective, effective_end = excluded.effective_end, "
+    "source_time = excluded.source_time, retracted = 0, json = excluded.json, "
+    "stored_at = excluded.stored_at "
+    "WHERE excluded.source_time >= resources.source_time AND (resources.retracted <> 0 OR "
+    "resources.json <> excluded.json OR resources.local_patient_id <> excluded.local_patient_id) "
+    "RETURNING id, source_facility_id, resource_type, source_key";
+
+// A retraction keeps the stored content and only hides it. A retraction of a
+// key never seen is stored too, so that an older record arriving later cannot
+// resurrect it.
+constexpr const char* kRetractTail =
+    " ON CONFLICT (source_facility_id, resource_type, source_key) DO UPDATE SET "
+    "retracted = 1, source_time = excluded.source_time, stored_at = excluded.stored_at "
+    "WHERE excluded.source_time >= resources.source_time AND resources.retracted = 0 "
+    "RETURNING id, source_facility_id, resource_type, source_key";
+
+// An identical record with a newer source time: remember the time so that a
+// record older than it (but newer than the first copy) cannot win later.
+constexpr const char* kTouchSql =
+    "UPDATE resources SET source_time = ? "
+    "WHERE source_facility_id = ? AND resource_type = ? AND source_key = ? AND source_time < ?";
+
+// Records per run of distinct keys, and the statement sizes a run is cut
+// into (a few fixed sizes keep the prepared-statement cache small; 128 rows
+// of 14 parameters stay far below both backends' parameter limits).
+constexpr size_t kWriteRun = 1024;
+constexpr size_t kStatementRows[] = {128, 32, 8, 1};
+
+std::string KeyOf(int64_t facility_id, std::string_view type, std::string_view key) {
+  std::string k = std::to_string(facility_id);
+  k += '\n';
+  k += type;
+  k += '\n';
+  k += key;
+  return k;
+}
+
+// 32 lowercase hex digits: the time and a counter first, so that new rows
+// append to the primary-key index instead of landing at random pages, then
+// 64 random bits, so that ids stay unguessable and unique across processes.
+std::string NewResourceId(int64_t now_millis) {
+  static std::atomic<uint32_t> counter{0};
+  uint64_t head = (static_cast<uint64_t>(now_millis) << 16) | (counter.fetch_add(1) & 0xffffu);
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(head));
+  return std::string(buf, 16) + core::RandomHex(8);
+}
+
+const std::string& MultiRowSql(bool retract, size_t rows) {
+  // Built once per (kind, size); statements are immutable afterwards.
+  static const auto build = [](bool r, size_t n) {
+    std::string sql = kInsertColumns;
+    for (size_t i = 0; i < n; ++i) {
+      sql += i ? ", " : "";
+      sql += r ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
+               : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)";
+    }
+    sql += r ? kRetractTail : kUpsertTail;
+    return sql;
+  };
+  static const std::vector<std::string> upsert = [] {
+    std::vector<std::string> v;
+    for (size_t n : kStatementRows) v.push_back(build(false, n));
+    return v;
+  }();
+  static const std::vector<std::string> retraction = [] {
+    std::vector<std::string> v;
+    for (size_t n : kStatementRows) v.push_back(build(true, n));
+    return v;
+  }();
+  size_t slot = 0;
+  while (kStatementRows[slot] != rows) ++slot;
+  return retract ? retraction[slot] : upsert[slot];
+}
+
+const std::string& SourceTimeSql(size_t rows) {
+  static const std::vector<std::string> sql = [] {
+    std::vector<std::string> v;
+    for (size_t n : kStatementRows) {
+      std::string s =
+          "SELECT source_facility_id, resource_type, source_key, source_time FROM resources "
+          "WHERE ";
+      for (size_t i = 0; i < n; ++i) {
+        s += i ? " OR " : "";
+        s += "(source_facility_id = ? AND resource_type = ? AND source_key = ?)";
+      }
+      v.push_back(std::move(s));
+    }
+    return v;
+  }();
+  size_t slot = 0;
+  while (kStatementRows[slot] != rows) ++slot;
+  return sql[slot];
+}
+
+// Applies records[group[...]] (distinct keys, all upserts or all
+// retractions) and adds what happened to `stats`.
+core::Status WriteGroup(store::Transaction& tx, std::span<const ResourceRecord> records,
+                        const std::vector<std::string>& ids, const std::vector<size_t>& group,
+                        int64_t now, WriteStats& stats) {
+  std::vector<Value> params;
+  std::unordered_map<std::string, size_t> pending;  // key -> record index, nothing written yet
+  size_t at = 0;
+  while (at < group.size()) {
+    size_t n = 0;
+    for (size_t size : kStatementRows) {
+      if (size <= group.size() - at) {
+        n = size;
+        break;
+      }
+    }
+    const bool retract = records[group[at]].retracted;
+    params.clear();
+    params.reserve(n * 14);
+    pending.clear();
+    for (size_t k = at; k < at + n; ++k) {
+      const ResourceRecord& r = records[group[k]];
+      params.emplace_back(ids[group[k]]);
+      params.emplace_back(r.resource_type);
+      params.emplace_back(r.source_facility_id);
+      params.emplace_back(r.local_patient_id);
+      params.emplace_back(r.source_key);
+      params.emplace_back(std::string(ToString(r.category)));
+      params.emplace_back(r.code_system);
+      params.emplace_back(r.code);
+      params.emplace_back(r.display);
+      params.emplace_back(r.effective);
+      params.emplace_back(r.effective_end);
+      params.emplace_back(r.source_time);
+      params.emplace_back(r.json);
+      params.emplace_back(now);
+      pending.emplace(KeyOf(r.source_facility_id, r.resource_type, r.source_key), group[k]);
+    }
+    TSUNAGU_ASSIGN_OR_RETURN(auto written, tx.Query(MultiRowSql(retract, n), params));
+    for (const auto& row : written.rows) {
+      auto it = pending.find(KeyOf(row.Int(1), row.Text(2), row.Text(3)));
+      if (it == pending.end()) return core::Internal("database error", "unexpected upsert row");
+      if (retract) {
+        ++stats.retracted;
+      } else if (row.Text(0) == ids[it->second]) {
+        ++stats.inserted;
+      } else {
+        ++stats.updated;
+      }
+      pending.erase(it);
+    }
+    at += n;
+    // Nothing written for the rest: the stored record is newer, or identical.
+    std::vector<size_t> rest;
+    rest.reserve(pending.size());
+    for (const auto& [key, index] : pending) rest.push_back(index);
+    std::sort(rest.begin(), rest.end());
+    size_t done = 0;
+    while (done < rest.size()) {
+      size_t m = 0;
+      for (size_t size : kStatementRows) {
+        if (size <= rest.size() - done) {
+          m = size;
+          break;
+        }
+      }
+      params.clear();
+      for (size_t k = done; k < done + m; ++k) {
+        const ResourceRecord& r = records[rest[k]];
+        params.emplace_back(r.source_facility_id);
+        params.emplace_back(r.resource_type);
+        params.emplace_back(r.source_key);
+      }
+      TSUNAGU_ASSIGN_OR_RETURN(auto stored, tx.Query(SourceTimeSql(m), params));
+      std::unordered_map<std::string, int64_t> stored_times;
+      for (const auto& row : stored.rows) {
+        stored_times[KeyOf(row.Int(0), row.Text(1), row.Text(2))] = row.Int(3);
+      }
+      for (size_t k = done; k < done + m; ++k) {
+        const ResourceRecord& r = records[rest[k]];
+        auto it = stored_times.find(KeyOf(r.source_facility_id, r.resource_type, r.source_key));
+        int64_t stored_time = it == stored_times.end() ? r.source_time : it->second;
+        if (r.source_time < stored_time) {
+          ++stats.older_ignored;
+          continue;
+        }
+        ++stats.unchanged;
+        if (r.source_time > stored_time) {
+          TSUNAGU_RETURN_IF_ERROR(tx.Execute(
+              kTouchSql,
+              {r.source_time, r.source_facility_id, r.resource_type, r.source_key, r.source_time}));
+        }
+      }
+      done += m;
+    }
+  }
+  return core::Status::Ok();
+}
+
+}  // namespace
+
+namespace {
+
+// WithResourceId without a parse, for the usual stored shape: an object with
+// "resourceType" first-level, no "id", and "meta" absent or an object
+// without "lastUpdated". Empty when the text is not of that shape.
+std::string SpliceResourceId(const std::string& text, const std::string& id, int64_t stored_at) {
+  const size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos || text[start] != '{') return {};
+  if (FindMemberValue(text, start, "id") != kNoMember) return {};
+  const size_t type = FindMemberValue(text, start, "resourceType");
+  if (type == kNoMember || text[type] != '"') return {};
+  const size_t type_end = SkipValue(text, type);
+  if (type_end == kNoMember) return {};
+  std::string out;
+  out.reserve(text.size() + id.size() + 64);
+  out.append(text, 0, type_end);
+  out += ",\"id\":";
+  out += JsonQuote(id);
+  if (stored_at <= 0) {
+    out.append(text, type_end);
+    return out;
+  }
+  const std::string updated = "\"lastUpdated\":\"" + core::FormatIsoUtc(stored_at) + "\"";
+  const size_t meta = FindMemberValue(text, start, "meta");
+  if (meta == kNoMember) {
+    out += ",\"meta\":{" + updated + "}";
+    out.append(text, type_end);
+    return out;
+  }
+  if (text[meta] != '{' || FindMemberValue(text, meta, "lastUpdated") != kNoMember) return {};
+  if (meta < type_end) return {};  // "meta" before "resourceType": let the parser order it
+  const size_t inner = text.find_first_not_of(" \t\r\n", meta + 1);
+  if (inner == std::string::npos) return {};
+  out.append(text, type_end, meta + 1 - type_end);
+  out += updated;
+  if (text[inner] != '}') out += ',';
+  out.append(text, meta + 1);
+  return out;
+}
+
 }  // namespace
 
 std::string WithResourceId(const std::string& text, const std::string& id, int64_t stored_at) {
+  if (std::string spliced = SpliceResourceId(text, id, stored_at); !spliced.empty()) {
+    return spliced;
+  }
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return text;
@@ -255,48 +569,28 @@ core::Result<WriteStats> ResourceStore::Write(std::span<const ResourceRecord> re
   }
   const int64_t now = clock_.NowMillis();
   TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
-  std::vector<Value> params(14);
-  for (const ResourceRecord& r : records) {
-    std::string fresh_id = core::RandomHex(16);
-    params[0] = fresh_id;
-    params[1] = r.resource_type;
-    params[2] = r.source_facility_id;
-    params[3] = r.local_patient_id;
-    params[4] = r.source_key;
-    params[5] = std::string(ToString(r.category));
-    params[6] = r.code_system;
-    params[7] = r.code;
-    params[8] = r.display;
-    params[9] = r.effective;
-    params[10] = r.effective_end;
-    params[11] = r.source_time;
-    params[12] = r.json;
-    params[13] = now;
-    TSUNAGU_ASSIGN_OR_RETURN(auto rs, tx->Query(r.retracted ? kRetractSql : kUpsertSql, params));
-    if (!rs.empty()) {
-      if (r.retracted) {
-        ++stats.retracted;
-      } else if (rs.rows[0].Text(0) == fresh_id) {
-        ++stats.inserted;
-      } else {
-        ++stats.updated;
+  // Records are applied in runs of distinct keys: within a run no record can
+  // affect another, so each run is written with a few multi-row statements
+  // and gives the same result as applying its records one by one. A key seen
+  // again starts the next run, which keeps "later record wins" in order.
+  std::vector<std::string> ids(records.size());
+  std::unordered_set<std::string> run_keys;
+  std::vector<size_t> upserts, retractions;
+  size_t i = 0;
+  while (i < records.size()) {
+    run_keys.clear();
+    upserts.clear();
+    retractions.clear();
+    for (; i < records.size() && run_keys.size() < kWriteRun; ++i) {
+      const ResourceRecord& r = records[i];
+      if (!run_keys.insert(KeyOf(r.source_facility_id, r.resource_type, r.source_key)).second) {
+        break;
       }
-      continue;
+      ids[i] = NewResourceId(now);
+      (r.retracted ? retractions : upserts).push_back(i);
     }
-    // Nothing written: the stored record is newer, or identical.
-    TSUNAGU_ASSIGN_OR_RETURN(
-        auto stored,
-        tx->Query(kSourceTimeSql, {r.source_facility_id, r.resource_type, r.source_key}));
-    int64_t stored_time = stored.empty() ? r.source_time : stored.rows[0].Int(0);
-    if (r.source_time < stored_time) {
-      ++stats.older_ignored;
-      continue;
-    }
-    ++stats.unchanged;
-    if (r.source_time > stored_time) {
-      TSUNAGU_RETURN_IF_ERROR(tx->Execute(
-          kTouchSql,
-          {r.source_time, r.source_facility_id, r.resource_type, r.source_key, r.source_time}));
+    for (const auto* group : {&upserts, &retractions}) {
+      TSUNAGU_RETURN_IF_ERROR(WriteGroup(*tx, records, ids, *group, now, stats));
     }
   }
   TSUNAGU_RETURN_IF_ERROR(tx->Commit());
@@ -375,6 +669,14 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
     }
     where += ")";
   }
+  // For one patient, the (source_facility_id, local_patient_id) indexes must
+  // drive the query: a few hundred rows per patient. The other filters are
+  // written as expressions no index matches, so that the planner cannot pick
+  // "source_facility_id IN (scope)" (every row of a large source) or
+  // "(resource_type, code)" (that code for every patient) instead. Both
+  // spellings mean the same in SQLite and PostgreSQL.
+  const char* source_column = q.all_patients ? "source_facility_id" : "source_facility_id + 0";
+  const char* type_column = q.all_patients ? "resource_type" : "resource_type || ''";
 
   const std::set<Category> wanted(q.categories.begin(), q.categories.end());
   auto category_in = [&params](const std::set<Category>& categories) {
@@ -393,7 +695,7 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
       rules += rules.empty() ? "(" : " OR (";
       rules += category_in(categories);
       if (!rule.any_source) {
-        rules += " AND source_facility_id IN " + Placeholders(rule.sources.size());
+        rules += std::string(" AND ") + source_column + " IN " + Placeholders(rule.sources.size());
         for (int64_t s : rule.sources) params.emplace_back(s);
       }
       rules += ")";
@@ -407,11 +709,12 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
     where += " AND " + category_in(wanted);
   }
   if (!q.source_facilities.empty()) {
-    where += " AND source_facility_id IN " + Placeholders(q.source_facilities.size());
+    where +=
+        std::string(" AND ") + source_column + " IN " + Placeholders(q.source_facilities.size());
     for (int64_t s : q.source_facilities) params.emplace_back(s);
   }
   if (!q.resource_types.empty()) {
-    where += " AND resource_type IN " + Placeholders(q.resource_types.size());
+    where += std::string(" AND ") + type_column + " IN " + Placeholders(q.resource_types.size());
     for (const auto& t : q.resource_types) params.emplace_back(t);
   }
   if (!q.code.empty()) {
@@ -437,7 +740,13 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
   }
 
   const bool desc = q.order == SortOrder::kNewestFirst;
-  std::string sql = std::string("SELECT ") + kColumns + where;
+  const char* order =
+      desc ? " ORDER BY effective DESC, id DESC" : " ORDER BY effective ASC, id ASC";
+  // Deferred join: the inner query sorts and pages small rows (columns that
+  // precede the JSON, so its overflow pages are not read); only the page's
+  // rows are then read whole.
+  std::string sql =
+      std::string("SELECT ") + kColumns + " FROM resources WHERE id IN (SELECT id" + where;
   if (!q.cursor.empty()) {
     sql += desc ? " AND (effective < ? OR (effective = ? AND id < ?))"
                 : " AND (effective > ? OR (effective = ? AND id > ?))";
@@ -445,9 +754,10 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
     params.emplace_back(cursor_effective);
     params.emplace_back(cursor_id);
   }
-  sql += desc ? " ORDER BY effective DESC, id DESC" : " ORDER BY effective ASC, id ASC";
+  sql += order;
   // One row more than asked tells whether another page follows.
-  sql += " LIMIT ? OFFSET ?";
+  sql += " LIMIT ? OFFSET ?)";
+  sql += order;
   params.emplace_back(int64_t{q.limit} + 1);
   params.emplace_back(int64_t{q.cursor.empty() ? q.offset : 0});
   TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));

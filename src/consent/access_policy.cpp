@@ -1,6 +1,7 @@
 #include "consent/access_policy.hpp"
 
 #include "consent/consent_service.hpp"
+#include "core/access_epoch.hpp"
 
 namespace tsunagu::consent {
 namespace {
@@ -76,6 +77,29 @@ core::Result<AccessGrant> AccessPolicy::Evaluate(const Viewer& viewer, int64_t p
   if (viewer.role == auth::Role::kNetworkAdmin) {
     return core::Forbidden("the network secretariat does not see clinical data");
   }
+  // The epoch is read before the database: a change committed meanwhile
+  // moves it, and the entry stored below is then never used.
+  const uint64_t epoch = core::AccessEpoch();
+  const int64_t now = consents_.NowMillis();
+  const Key key{patient_id, viewer.facility_id, static_cast<int>(viewer.occupation)};
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.epoch == epoch && now >= it->second.cached_at &&
+        now - it->second.cached_at < kGrantCacheMillis) {
+      return it->second.grant;
+    }
+  }
+  auto grant = Compute(viewer, patient_id);
+  if (grant) {
+    std::lock_guard lock(cache_mu_);
+    if (cache_.size() >= kMaxCachedGrants) cache_.clear();
+    cache_[key] = Cached{*grant, epoch, now};
+  }
+  return grant;
+}
+
+core::Result<AccessGrant> AccessPolicy::Compute(const Viewer& viewer, int64_t patient_id) const {
   AccessGrant grant;
   grant.categories_ = CategoriesFor(viewer.occupation);
   grant.viewer_facility_ = viewer.facility_id;

@@ -8,8 +8,10 @@
 //   grant->Allows(source_facility_id, Category::kLabResult)
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
 
 #include "auth/types.hpp"
 #include "clinical/resource.hpp"
@@ -70,10 +72,36 @@ class AccessPolicy {
   // Errors: NotFound for an unknown patient; Forbidden when nothing at all is
   // visible (secretariat, an occupation without clinical categories, a viewer
   // without a facility, no link and no covering consent); storage errors.
+  // Grants are cached per (patient, facility, occupation) for
+  // kGrantCacheMillis; any change of consents, links or merges in this
+  // process (core::AccessEpoch) drops the cache at once, so a withdrawal
+  // takes effect immediately.
+  static constexpr int64_t kGrantCacheMillis = 1000;
   core::Result<AccessGrant> Evaluate(const Viewer& viewer, int64_t patient_id) const;
 
  private:
+  core::Result<AccessGrant> Compute(const Viewer& viewer, int64_t patient_id) const;
+
+  struct Key {
+    int64_t patient_id;
+    int64_t facility_id;
+    int occupation;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return std::hash<int64_t>()(k.patient_id * 1000003 + k.facility_id * 31 + k.occupation);
+    }
+  };
+  struct Cached {
+    AccessGrant grant;
+    uint64_t epoch = 0;
+    int64_t cached_at = 0;
+  };
+  static constexpr size_t kMaxCachedGrants = 50000;
   const ConsentService& consents_;
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<Key, Cached, KeyHash> cache_;
 };
 
 }  // namespace tsunagu::consent

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/access_epoch.hpp"
 #include "core/text.hpp"
 #include "registry/facility_service.hpp"
 #include "registry/identifiers.hpp"
@@ -117,6 +118,7 @@ std::string ConsentService::DetectFormType(std::string_view b) {
 }
 
 core::Result<Consent> ConsentService::Create(const NewConsent& in, int64_t created_by) {
+  core::AccessEpochBump access_changed;
   if (!patients_.Exists(in.patient_id)) return core::NotFound("patient not found");
   if (!registry::IsValidDate(in.valid_from)) {
     return core::InvalidInput("valid_from must be a date (YYYY-MM-DD)");
@@ -207,6 +209,7 @@ core::Result<Consent> ConsentService::AttachForm(int64_t consent_id, std::string
 }
 
 core::Result<Consent> ConsentService::Withdraw(int64_t consent_id, int64_t by_user) {
+  core::AccessEpochBump access_changed;
   TSUNAGU_ASSIGN_OR_RETURN(Consent c, Get(consent_id));
   if (c.withdrawn()) return core::Conflict("the consent is already withdrawn");
   auto updated = db_.Execute(
@@ -229,6 +232,7 @@ core::Result<ConsentForm> ConsentService::Form(int64_t consent_id) const {
 core::Result<ConsentService::MergeResult> ConsentService::MergePatients(
     const std::string& survivor_regional_id, const std::string& duplicate_regional_id,
     int64_t by_user) {
+  core::AccessEpochBump access_changed;
   TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
   TSUNAGU_ASSIGN_OR_RETURN(
       auto merged, patients_.Merge(*tx, survivor_regional_id, duplicate_regional_id, by_user));

@@ -82,6 +82,7 @@ class ConsentService {
 
   // Today's date in Japan (UTC+9), the day consents are judged on.
   std::string Today() const;
+  int64_t NowMillis() const { return clock_.NowMillis(); }
   // True when the patient has a local ID linked at the facility.
   bool PatientLinkedTo(int64_t patient_id, int64_t facility_id) const;
   bool PatientExists(int64_t patient_id) const;

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "audit/audit_log.hpp"
+#include "clinical/json_members.hpp"
 #include "core/clock.hpp"
 #include "core/text.hpp"
 #include "registry/facility_service.hpp"
@@ -38,27 +39,61 @@ std::string PercentEncode(std::string_view s) {
 }
 
 // The stored resource as the API shows it: its patient element also carries
-// "reference": "Patient/<regional ID>" when the data is linked.
-json::value Present(const clinical::StoredResource& stored, const std::string& regional_id) {
-  std::error_code ec;
-  json::value v = json::parse(stored.record.json, ec);
-  if (ec || !v.is_object()) return json::object{{"resourceType", stored.record.resource_type}};
-  json::object& o = v.as_object();
-  if (!regional_id.empty()) {
-    const ResourceType* type = FindClinicalType(stored.record.resource_type);
-    std::string_view element = type ? type->patient_element : std::string_view("subject");
-    if (auto* subject = o.if_contains(element); subject && subject->is_object()) {
-      subject->as_object()["reference"] = "Patient/" + regional_id;
+// "reference": "Patient/<regional ID>" when the data is linked. Spliced into
+// the stored text when it has the usual shape; parsed otherwise.
+std::string PresentText(const clinical::StoredResource& stored, const std::string& regional_id) {
+  const std::string& text = stored.record.json;
+  if (regional_id.empty()) return text;
+  const ResourceType* type = FindClinicalType(stored.record.resource_type);
+  std::string_view element = type ? type->patient_element : std::string_view("subject");
+  const size_t start = text.find('{');
+  const size_t subject = start == std::string::npos
+                             ? clinical::kNoMember
+                             : clinical::FindMemberValue(text, start, element);
+  if (subject == clinical::kNoMember) return text;
+  if (text[subject] == '{' &&
+      clinical::FindMemberValue(text, subject, "reference") == clinical::kNoMember) {
+    const size_t inner = text.find_first_not_of(" \t\r\n", subject + 1);
+    if (inner != std::string::npos) {
+      std::string out;
+      out.reserve(text.size() + regional_id.size() + 32);
+      out.append(text, 0, subject + 1);
+      out += "\"reference\":" + clinical::JsonQuote("Patient/" + regional_id);
+      if (text[inner] != '}') out += ',';
+      out.append(text, subject + 1);
+      return out;
     }
   }
-  return v;
+  std::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return text;
+  if (auto* s = v.as_object().if_contains(element); s && s->is_object()) {
+    s->as_object()["reference"] = "Patient/" + regional_id;
+  }
+  return json::serialize(v);
 }
 
-json::object Entry(const std::string& base, const std::string& type, const std::string& id,
-                   json::value resource, const char* mode) {
-  return {{"fullUrl", base + "/" + type + "/" + id},
-          {"resource", std::move(resource)},
-          {"search", {{"mode", mode}}}};
+// One searchset entry, written around the resource's JSON text.
+void AppendEntry(std::string& out, const std::string& base, const std::string& type,
+                 const std::string& id, const std::string& resource, const char* mode) {
+  if (out.back() != '[') out += ',';
+  out += "{\"fullUrl\":";
+  out += clinical::JsonQuote(base + "/" + type + "/" + id);
+  out += ",\"resource\":";
+  out += resource;
+  out += ",\"search\":{\"mode\":\"";
+  out += mode;
+  out += "\"}}";
+}
+
+// The Bundle: its envelope (everything but "entry") and the entries' text.
+std::string BundleText(json::object envelope, const std::string& entries) {
+  std::string out = json::serialize(envelope);
+  out.pop_back();  // the closing brace
+  out += ",\"entry\":";
+  out += entries;
+  out += "]}";
+  return out;
 }
 
 // "山田 太郎" / "山田　太郎" -> family, given.
@@ -247,7 +282,7 @@ core::Result<std::string> FhirService::Read(const clinical::ReadContext& reader,
   std::string owner;
   TSUNAGU_ASSIGN_OR_RETURN(clinical::StoredResource stored,
                            timeline_.GetResource(reader, std::string(type), id, &owner));
-  return json::serialize(Present(stored, owner));
+  return PresentText(stored, owner);
 }
 
 core::Result<std::string> FhirService::Search(const clinical::ReadContext& reader,
@@ -316,22 +351,21 @@ core::Result<std::string> FhirService::Search(const clinical::ReadContext& reade
       auto found,
       timeline_.SearchResources(reader, params.patient, std::move(q), "fhir.search", references));
 
-  json::array entries;
+  std::string entries = "[";
   const std::string& rid = params.patient;
   for (const auto& r : found.page.items) {
-    entries.push_back(
-        Entry(base_url_, r.record.resource_type, r.record.id, Present(r, rid), "match"));
+    AppendEntry(entries, base_url_, r.record.resource_type, r.record.id, PresentText(r, rid),
+                "match");
   }
   for (const auto& r : found.included) {
-    entries.push_back(
-        Entry(base_url_, r.record.resource_type, r.record.id, Present(r, rid), "include"));
+    AppendEntry(entries, base_url_, r.record.resource_type, r.record.id, PresentText(r, rid),
+                "include");
   }
   if (include_patient) {
     auto patient = patients_.Get(rid, registry::Viewer{0, true});
     if (patient) {
-      std::error_code ec;
-      json::value pj = json::parse(PatientJson(*patient, reader, true), ec);
-      if (!ec) entries.push_back(Entry(base_url_, "Patient", rid, std::move(pj), "include"));
+      AppendEntry(entries, base_url_, "Patient", rid, PatientJson(*patient, reader, true),
+                  "include");
     }
   }
 
@@ -354,8 +388,7 @@ core::Result<std::string> FhirService::Search(const clinical::ReadContext& reade
       {"meta", {{"lastUpdated", core::FormatIsoUtc(core::SystemClock::Instance().NowMillis())}}}};
   if (found.page.total) bundle["total"] = *found.page.total;
   bundle["link"] = std::move(links);
-  bundle["entry"] = std::move(entries);
-  return json::serialize(bundle);
+  return BundleText(std::move(bundle), entries);
 }
 
 std::string FhirService::PatientJson(const registry::Patient& p,
@@ -476,11 +509,10 @@ core::Result<std::string> FhirService::SearchPatients(const clinical::ReadContex
     return false;
   });
 
-  json::array entries;
+  std::string entries = "[";
   for (const auto& p : found) {
-    std::error_code ec;
-    json::value pj = json::parse(PatientJson(p, reader, false), ec);
-    if (!ec) entries.push_back(Entry(base_url_, "Patient", p.regional_id, std::move(pj), "match"));
+    AppendEntry(entries, base_url_, "Patient", p.regional_id, PatientJson(p, reader, false),
+                "match");
   }
   std::vector<QueryParam> self = params.applied;
   if (!params.page.empty()) self.push_back({"_page", params.page});
@@ -503,8 +535,7 @@ core::Result<std::string> FhirService::SearchPatients(const clinical::ReadContex
       {"meta", {{"lastUpdated", core::FormatIsoUtc(core::SystemClock::Instance().NowMillis())}}}};
   if (params.total) bundle["total"] = none ? 0 : total;
   bundle["link"] = std::move(links);
-  bundle["entry"] = std::move(entries);
-  return json::serialize(bundle);
+  return BundleText(std::move(bundle), entries);
 }
 
 core::Result<std::string> FhirService::CrossReference(

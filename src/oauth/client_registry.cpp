@@ -1,5 +1,6 @@
 #include "oauth/client_registry.hpp"
 
+#include "core/access_epoch.hpp"
 #include "core/random.hpp"
 #include "oauth/public_key.hpp"
 #include "oauth/scope.hpp"
@@ -189,6 +190,7 @@ core::Result<SystemClient> ClientRegistry::Get(std::string_view client_id) const
 }
 
 core::Result<SystemClient> ClientRegistry::Disable(std::string_view client_id) {
+  core::AccessEpochBump access_changed;
   TSUNAGU_ASSIGN_OR_RETURN(SystemClient c, Get(client_id));
   if (c.disabled) return core::Conflict("the client is already disabled");
   const int64_t now = clock_.NowMillis();

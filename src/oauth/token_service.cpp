@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "core/access_epoch.hpp"
 #include "core/log.hpp"
 #include "core/random.hpp"
 #include "oauth/client_registry.hpp"
@@ -261,6 +262,28 @@ core::Result<TokenService::Resolved> TokenService::Resolve(std::string_view acce
   if (access_token.empty() || access_token.size() > kMaxTokenLength) {
     return core::Unauthenticated("invalid access token");
   }
+  const uint64_t epoch = core::AccessEpoch();
+  const int64_t now = clock_.NowMillis();
+  const std::string key(access_token);
+  {
+    std::lock_guard lock(cache_mu_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.epoch == epoch && now >= it->second.cached_at &&
+        now - it->second.cached_at < kResolveCacheMillis &&
+        now < it->second.resolved.grant.expires_at) {
+      return it->second.resolved;
+    }
+  }
+  auto resolved = Lookup(access_token);
+  if (resolved) {
+    std::lock_guard lock(cache_mu_);
+    if (cache_.size() >= kMaxCachedTokens) cache_.clear();
+    cache_[key] = CachedToken{*resolved, epoch, now};
+  }
+  return resolved;
+}
+
+core::Result<TokenService::Resolved> TokenService::Lookup(std::string_view access_token) const {
   TSUNAGU_ASSIGN_OR_RETURN(
       auto rows,
       db_.Query("SELECT token_id, client_id, scopes, expires_at FROM oauth_access_tokens "

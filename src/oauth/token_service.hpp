@@ -24,9 +24,11 @@
 // Ownership: borrows the database, clock and registry.
 #include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/clock.hpp"
 #include "core/status.hpp"
@@ -102,6 +104,10 @@ class TokenService {
     ClientGrant grant;
     SystemClient client;
   };
+  // Resolved tokens are kept in memory for kResolveCacheMillis (never past
+  // their expiry); disabling a client in this process (core::AccessEpoch)
+  // drops them at once.
+  static constexpr int64_t kResolveCacheMillis = 1000;
   core::Result<Resolved> Resolve(std::string_view access_token) const;
 
   const std::string& token_endpoint() const { return token_endpoint_; }
@@ -117,6 +123,15 @@ class TokenService {
   const ClientRegistry& registry_;
   std::string token_endpoint_;
   std::atomic<int64_t> last_purge_ms_{0};
+  core::Result<Resolved> Lookup(std::string_view access_token) const;
+  struct CachedToken {
+    Resolved resolved;
+    uint64_t epoch = 0;
+    int64_t cached_at = 0;
+  };
+  static constexpr size_t kMaxCachedTokens = 10000;
+  mutable std::mutex cache_mu_;
+  mutable std::unordered_map<std::string, CachedToken> cache_;  // by access token
 };
 
 }  // namespace tsunagu::oauth

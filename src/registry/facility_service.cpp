@@ -262,8 +262,9 @@ core::Result<Facility> FacilityService::Create(const Facility& in) {
 }
 
 core::Result<Facility> FacilityService::Load(int64_t id) const {
-  auto rs =
-      db_.Query(std::string("SELECT ") + kFacilityColumns + " FROM facilities WHERE id = ?", {id});
+  static const std::string kSql =
+      std::string("SELECT ") + kFacilityColumns + " FROM facilities WHERE id = ?";
+  auto rs = db_.Query(kSql, {id});
   if (!rs) return rs.error();
   if (rs->empty()) return core::NotFound("facility not found");
   return FacilityFromRow(rs->rows[0]);
@@ -274,12 +275,13 @@ core::Result<Facility> FacilityService::Get(int64_t id) const {
   {
     std::lock_guard lock(facilities_mu_);
     auto it = facility_cache_.find(id);
-    if (it != facility_cache_.end() && now - it->second.loaded_at < kFacilityCacheMillis &&
+    if (it != facility_cache_.end() && now - it->second.loaded_at < cache_millis_ &&
         now >= it->second.loaded_at) {
       return it->second.facility;
     }
   }
   TSUNAGU_ASSIGN_OR_RETURN(Facility f, Load(id));
+  if (cache_millis_ <= 0) return f;
   std::lock_guard lock(facilities_mu_);
   if (facility_cache_.size() >= kMaxCachedFacilities) facility_cache_.clear();
   facility_cache_[id] = CachedFacility{f, now};

@@ -54,6 +54,8 @@ class FacilityService {
   // Update refreshes the cache at once; a change made by another server
   // process shows within that time.
   static constexpr int64_t kFacilityCacheMillis = 1000;
+  // Overrides kFacilityCacheMillis (0 reads the database every time).
+  void SetCacheMillis(int64_t ms) { cache_millis_ = ms; }
   core::Result<Facility> Get(int64_t id) const;
   // By 10-digit medical institution code. NotFound when none has it.
   core::Result<Facility> FindByCode(std::string_view code) const;
@@ -97,6 +99,7 @@ class FacilityService {
     int64_t loaded_at = 0;
   };
   static constexpr size_t kMaxCachedFacilities = 10000;
+  int64_t cache_millis_ = kFacilityCacheMillis;
   mutable std::mutex facilities_mu_;
   mutable std::unordered_map<int64_t, CachedFacility> facility_cache_;
 };

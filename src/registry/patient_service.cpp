@@ -1,5 +1,6 @@
 #include "registry/patient_service.hpp"
 
+#include "core/access_epoch.hpp"
 #include "core/text.hpp"
 #include "registry/facility_service.hpp"
 #include "registry/identifiers.hpp"
@@ -113,6 +114,7 @@ std::vector<PatientLink> PatientService::LinksOf(int64_t patient_id) const {
 }
 
 core::Result<Patient> PatientService::Register(const NewPatient& in, const Viewer& viewer) {
+  core::AccessEpochBump access_changed;
   if (viewer.facility_id == 0) return core::Forbidden("no facility to register the patient at");
   Patient p;
   p.name = core::Trim(in.name);
@@ -263,6 +265,7 @@ core::Result<Patient> PatientService::Update(const std::string& regional_id,
 
 core::Status PatientService::Link(const std::string& regional_id, int64_t facility_id,
                                   const std::string& local_id) {
+  core::AccessEpochBump access_changed;
   if (core::Trim(local_id).empty()) return core::InvalidInput("local_id is required");
   TSUNAGU_ASSIGN_OR_RETURN(int64_t patient_id, IdOf(regional_id));
   auto ins = db_.Execute(
@@ -328,6 +331,7 @@ std::vector<PatientLink> PatientService::LinksAt(int64_t patient_id, int64_t fac
 
 core::Status PatientService::LinkLocalId(const std::string& regional_id, int64_t facility_id,
                                          const std::string& local_id, int64_t by_user) {
+  core::AccessEpochBump access_changed;
   std::string id = core::Trim(local_id);
   if (id.empty()) return core::InvalidInput("local_id is required");
   if (id.size() > 64 || !core::IsValidUtf8(id)) {
@@ -349,6 +353,7 @@ core::Status PatientService::LinkLocalId(const std::string& regional_id, int64_t
 
 core::Status PatientService::Unlink(const std::string& regional_id, int64_t facility_id,
                                     const std::string& local_id) {
+  core::AccessEpochBump access_changed;
   TSUNAGU_ASSIGN_OR_RETURN(int64_t patient_id, IdOf(regional_id));
   auto del = db_.Execute(
       "DELETE FROM patient_links WHERE patient_id = ? AND facility_id = ? AND local_id = ?",
@@ -361,6 +366,7 @@ core::Status PatientService::Unlink(const std::string& regional_id, int64_t faci
 core::Result<PatientService::MergeResult> PatientService::Merge(
     store::Executor& tx, const std::string& survivor_regional_id,
     const std::string& duplicate_regional_id, int64_t by_user) {
+  core::AccessEpochBump access_changed;
   if (survivor_regional_id == duplicate_regional_id) {
     return core::InvalidInput("a patient cannot be merged into itself");
   }

@@ -9,6 +9,7 @@
 #include "auth/user_json.hpp"
 #include "core/clock.hpp"
 #include "http/json.hpp"
+#include "http/json_writer.hpp"
 #include "http/router.hpp"
 #include "mail/mailer.hpp"
 #include "registry/facility_service.hpp"
@@ -48,6 +49,50 @@ json::object FacilityJson(const Facility& f, const std::vector<Area>& areas) {
           {"require_mfa", f.require_mfa},
           {"status", f.status},
           {"created_at", core::FormatIsoUtc(f.created_at)}};
+}
+
+// FacilityJson written directly (the directory's hot read): the same members.
+std::string FacilityJsonText(const Facility& f, const std::vector<Area>& areas) {
+  std::string_view area_name;
+  for (const auto& a : areas) {
+    if (a.code == f.area) area_name = a.name;
+  }
+  http::JsonWriter w;
+  w.BeginObject()
+      .Key("id")
+      .Int(f.id)
+      .Key("type")
+      .String(ToString(f.type))
+      .Key("code")
+      .String(f.code)
+      .Key("name")
+      .String(f.name)
+      .Key("kana")
+      .String(f.kana)
+      .Key("postcode")
+      .String(f.postcode)
+      .Key("address")
+      .String(f.address)
+      .Key("phone")
+      .String(f.phone)
+      .Key("area")
+      .String(f.area)
+      .Key("area_name")
+      .String(area_name)
+      .Key("departments")
+      .BeginArray();
+  for (const auto& d : f.departments) w.String(d);
+  w.EndArray().Key("services").BeginArray();
+  for (const auto& s : f.services) w.String(s);
+  w.EndArray()
+      .Key("require_mfa")
+      .Bool(f.require_mfa)
+      .Key("status")
+      .String(f.status)
+      .Key("created_at")
+      .String(core::FormatIsoUtc(f.created_at))
+      .EndObject();
+  return w.Take();
 }
 
 json::object ApplicationJson(const Application& a, const FacilityService& facilities) {
@@ -326,7 +371,7 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
     if (!id) return Fail(core::NotFound("facility not found"));
     auto f = d.facilities.Get(*id);
     if (!f) return Fail(f.error());
-    return http::JsonResponse(200, FacilityJson(*f, d.facilities.ListAreas()));
+    return Response::Json(200, FacilityJsonText(*f, d.facilities.ListAreas()));
   });
 
   r.Post("/api/v1/facilities", [&d](Request& req) {

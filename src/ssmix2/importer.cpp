@@ -1,5 +1,8 @@
 #include "ssmix2/importer.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
@@ -22,6 +25,7 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kWatchSettleMillis = 1000;
+constexpr size_t kPrefetchThreads = 4;
 
 struct FileInfo {
   std::string relative;  // '/'-separated, below the root
@@ -42,6 +46,26 @@ struct Batch {
   std::vector<FileWork> files;
 };
 
+constexpr size_t kStateRows = 64;
+constexpr size_t kStateColumns = 8;
+
+const std::string& StateSql(size_t rows) {
+  static const auto build = [](size_t n) {
+    std::string sql =
+        "INSERT INTO ssmix2_import_state (facility_id, dir, path, size, mtime, status, reason, "
+        "imported_at) VALUES ";
+    for (size_t i = 0; i < n; ++i)
+      sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?)";
+    sql +=
+        " ON CONFLICT (facility_id, path) DO UPDATE SET dir = excluded.dir, size = "
+        "excluded.size, mtime = excluded.mtime, status = excluded.status, reason = "
+        "excluded.reason, imported_at = excluded.imported_at";
+    return sql;
+  };
+  static const std::string one = build(1), many = build(kStateRows);
+  return rows == 1 ? one : many;
+}
+
 int64_t MtimeNanos(const fs::directory_entry& e) {
   std::error_code ec;
   auto t = e.last_write_time(ec);
@@ -53,6 +77,60 @@ int64_t MtimeNanos(const fs::directory_entry& e) {
 std::string Relative(const fs::path& p, const fs::path& root) {
   return p.lexically_relative(root).generic_string();
 }
+
+// Warms the page cache for the files the reader is about to read. The
+// reader reads one small file at a time, so on a cold tree the disk would
+// see one request at a time; a few threads asking the kernel to read ahead
+// (open, posix_fadvise WILLNEED, close: no data is copied) keep several
+// requests in flight. Only the latest patient directory's files are queued,
+// so the prefetch never runs far ahead of the reader or holds memory.
+class Prefetcher {
+ public:
+  explicit Prefetcher(size_t threads) {
+    for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Loop(); });
+  }
+  ~Prefetcher() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  // Replaces what is still queued.
+  void Set(std::vector<std::string> paths) {
+    {
+      std::lock_guard lock(mu_);
+      paths_ = std::move(paths);
+      next_ = 0;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      std::string path;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stop_ || next_ < paths_.size(); });
+        if (stop_) return;
+        path = std::move(paths_[next_++]);
+      }
+      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) continue;  // the reader reports unreadable files
+      (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+      ::close(fd);
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> paths_;
+  size_t next_ = 0;
+  bool stop_ = false;
+  std::vector<std::thread> workers_;
+};
 
 // Bounded single-producer / single-consumer queue.
 class BatchQueue {
@@ -121,7 +199,8 @@ class Run {
         root_(root),
         o_(o),
         settle_millis_(settle_millis),
-        queue_(o.queue_batches) {}
+        queue_(o.queue_batches),
+        prefetch_(kPrefetchThreads) {}
 
   core::Result<ImportSummary> Execute() {
     start_ = Clock::now();
@@ -225,9 +304,17 @@ class Run {
       if (!rs) return rs.error();
       for (const auto& r : rs->rows) known[r.Text(0)] = {r.Int(1), r.Int(2)};
     }
-    for (auto& [info, path] : files) {
+    auto is_unchanged = [&](const FileInfo& info) {
       auto k = known.find(info.relative);
-      if (k != known.end() && k->second.first == info.size && k->second.second == info.mtime) {
+      return k != known.end() && k->second.first == info.size && k->second.second == info.mtime;
+    };
+    std::vector<std::string> to_read;
+    for (const auto& [info, path] : files) {
+      if (!is_unchanged(info)) to_read.push_back(path.string());
+    }
+    prefetch_.Set(std::move(to_read));
+    for (auto& [info, path] : files) {
+      if (is_unchanged(info)) {
         Unchanged();
         continue;
       }
@@ -380,6 +467,17 @@ class Run {
     state_start_ = Clock::now();
     int64_t now = clock_.NowMillis();
     TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin());
+    std::vector<store::Value> params;
+    size_t pending = 0;
+    // The state rows go in multi-row statements of kStateRows (or 1) rows.
+    auto flush = [&](size_t rows) -> core::Status {
+      if (rows == 0) return core::Status::Ok();
+      auto r = tx->Execute(StateSql(rows), params);
+      params.clear();
+      pending -= rows;
+      if (!r) return r.error();
+      return core::Status::Ok();
+    };
     for (auto& f : b.files) {
       std::string copy;
       if (!f.reason.empty()) {
@@ -410,14 +508,18 @@ class Run {
         std::lock_guard lock(mu_);
         ++summary_.files_imported;
       }
-      auto r = tx->Execute(
-          "INSERT INTO ssmix2_import_state (facility_id, dir, path, size, mtime, status, reason, "
-          "imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (facility_id, path) DO UPDATE "
-          "SET dir = excluded.dir, size = excluded.size, mtime = excluded.mtime, "
-          "status = excluded.status, reason = excluded.reason, imported_at = excluded.imported_at",
-          {o_.facility_id, f.info.dir, f.info.relative, f.info.size, f.info.mtime,
-           std::string(f.reason.empty() ? "imported" : "quarantined"), f.reason, now});
-      if (!r) return r.error();
+      params.insert(params.end(),
+                    {o_.facility_id, f.info.dir, f.info.relative, f.info.size, f.info.mtime,
+                     std::string(f.reason.empty() ? "imported" : "quarantined"), f.reason, now});
+      if (++pending == kStateRows) TSUNAGU_RETURN_IF_ERROR(flush(kStateRows));
+    }
+    // The remainder one row at a time keeps the statement cache to two entries.
+    std::vector<store::Value> rest = std::move(params);
+    params.clear();
+    for (size_t at = 0; at < rest.size(); at += kStateColumns) {
+      params.assign(rest.begin() + static_cast<std::ptrdiff_t>(at),
+                    rest.begin() + static_cast<std::ptrdiff_t>(at + kStateColumns));
+      TSUNAGU_RETURN_IF_ERROR(flush(1));
     }
     return tx->Commit();
   }
@@ -434,6 +536,7 @@ class Run {
   const ImportOptions& o_;
   int64_t settle_millis_;
   BatchQueue queue_;
+  Prefetcher prefetch_;
   Batch current_;
 
   // Shared between the reader and the writer.

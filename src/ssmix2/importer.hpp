@@ -4,7 +4,8 @@
 // time, files of a patient in path order), reads, parses and maps every file
 // on the calling thread while a writer thread stores batches of records
 // (clinical::ResourceStore::Write, one transaction per batch) through a
-// bounded queue.
+// bounded queue. A few helper threads ask the kernel to read ahead the
+// current patient directory's files (no data is held by them).
 //
 // Resumable and idempotent: the table ssmix2_import_state(facility_id, dir,
 // path, size, mtime, status, reason, imported_at) remembers every file that
@@ -75,7 +76,7 @@ struct ImportOptions {
   std::string facility_code;   // 10-digit institution code (for the mapping context)
   std::string quarantine_dir;  // "" = report only, copy nothing
   uint64_t max_file_bytes = 16ull << 20;
-  size_t batch_records = 1000;  // records per store transaction (1..ResourceStore::kMaxBatch)
+  size_t batch_records = 5000;  // records per store transaction (1..ResourceStore::kMaxBatch)
   size_t queue_batches = 4;     // bound of the reader -> writer queue
   bool rescan = false;          // ignore the import state: re-read every file
   int64_t settle_millis = 0;    // files modified more recently are deferred

@@ -10,6 +10,17 @@ namespace tsunagu::store {
 namespace {
 
 constexpr int kBusyTimeoutMillis = 10'000;
+// The writer connection: WAL, synchronous=NORMAL, foreign keys, and a page
+// cache of 64 MiB instead of SQLite's 2 MiB, so that large write transactions
+// (group-committed imports) keep their dirty index pages in memory instead of
+// spilling them to the WAL mid-transaction, and index pages stay cached
+// between transactions. Checkpoints run every 8,192 WAL pages (32 MiB)
+// instead of every 1,000, so pages written by consecutive transactions are
+// copied to the database once. Durability is unchanged: a committed
+// transaction survives a crash of the process (WAL, synchronous=NORMAL).
+constexpr const char* kWriterSetup =
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+    "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;";
 // Statements are cached by SQL text; the set used by an application is
 // finite, but dynamically built SQL (IN lists) must not grow it forever.
 constexpr size_t kMaxCachedStatements = 1000;
@@ -313,9 +324,7 @@ Result<std::unique_ptr<SqliteDatabase::Connection>> SqliteDatabase::Connect(bool
   }
   sqlite3_extended_result_codes(connection->db, 1);
   sqlite3_busy_timeout(connection->db, kBusyTimeoutMillis);
-  const char* setup = reader ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
-                             : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                               "PRAGMA foreign_keys=ON;";
+  const char* setup = reader ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;" : kWriterSetup;
   char* error = nullptr;
   rc = sqlite3_exec(connection->db, setup, nullptr, nullptr, &error);
   if (rc != SQLITE_OK) {

@@ -1,0 +1,134 @@
+#pragma once
+// The care SNS service (docs/care.md): one care group per regional patient,
+// its members, posts (today's status from the template, messages), drafts,
+// comments, read receipts and free-word search. Owns the tables care_groups,
+// care_members, care_posts, care_post_values, care_comments and care_reads.
+//
+// Access: only current members see a group; removal or leaving ends access
+// at once (every call re-reads the membership). Each call also checks consent:
+// a staff member's facility must have the patient linked, or an active
+// care-team consent must name that facility (or any); a family member needs an
+// active family consent. Family members see only published posts marked "to
+// the family" and cannot post. Drafts are seen by their author only.
+//
+// Audit: every call that reads or writes a group appends one audit entry
+// (action "care.*", object "care_group:<id>" or "care_post:<id>", the regional
+// patient ID; never post content); refused calls are recorded with outcome
+// "denied" or "failure".
+//
+// Errors: InvalidInput (bad or empty fields, out-of-range template values;
+// the message names the field), NotFound (unknown group, post or user, or a
+// post the actor may not see), Forbidden (not a member, no consent, a role
+// that may not do this), Conflict (archived group, deleted post, duplicate
+// membership, a second active group for a patient), Internal/Unavailable from
+// storage. A failed call stores nothing.
+//
+// Ownership: borrows every reference; they must outlive the service.
+// Thread-safety: stateless over the Database; safe to share between threads.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "care/types.hpp"
+#include "core/clock.hpp"
+#include "core/status.hpp"
+#include "store/database.hpp"
+#include "store/migrations.hpp"
+
+namespace tsunagu::registry {
+class PatientService;
+}
+namespace tsunagu::consent {
+class ConsentService;
+}
+namespace tsunagu::auth {
+class AccountService;
+}
+
+namespace tsunagu::care {
+
+class CareService {
+ public:
+  static constexpr size_t kMaxGroupNameChars = 100;
+  static constexpr size_t kMaxTitleChars = 200;
+  static constexpr size_t kMaxBodyChars = 10000;
+  static constexpr size_t kMaxCommentChars = 4000;
+  static constexpr int kMaxLimit = 100;
+
+  CareService(store::Database& db, const core::Clock& clock, registry::PatientService& patients,
+              const consent::ConsentService& consents, auth::AccountService& accounts,
+              audit::AuditLog& audit);
+  CareService(const CareService&) = delete;
+  CareService& operator=(const CareService&) = delete;
+  static store::MigrationSet Migrations();
+
+  // --- groups --------------------------------------------------------------
+  // Creates the patient's group with the actor as owner. Only physicians and
+  // care managers whose facility has the patient linked may create one.
+  // NotFound for a patient the actor's facility cannot see; Conflict when the
+  // patient already has an active (not archived) group.
+  core::Result<GroupDetail> CreateGroup(const Actor& actor, const NewGroup& group);
+  // The groups the actor is a member of (archived ones last), newest first.
+  core::Result<std::vector<CareGroup>> ListGroups(const Actor& actor);
+  core::Result<GroupDetail> GetGroup(const Actor& actor, int64_t group_id);
+  // Owner only. Archived groups stay readable; nothing new can be posted.
+  core::Result<CareGroup> ArchiveGroup(const Actor& actor, int64_t group_id);
+
+  // Any staff member (not family) of an active group adds a user of any
+  // facility. NotFound for an unknown user; InvalidInput for a disabled one;
+  // Forbidden when no consent covers the user; Conflict if already a member.
+  core::Result<Member> AddMember(const Actor& actor, int64_t group_id, int64_t user_id);
+  // The owner removes anyone but themself; every member may leave (remove
+  // themself), except the owner (Conflict: archive the group instead).
+  core::Status RemoveMember(const Actor& actor, int64_t group_id, int64_t user_id);
+
+  // --- posts ---------------------------------------------------------------
+  // Status posts need at least one template value; messages need a body.
+  // Family members may not post (Forbidden).
+  core::Result<Post> CreatePost(const Actor& actor, int64_t group_id, const NewPost& post);
+  // Publishes the actor's own draft (Conflict if it is not a draft).
+  core::Result<Post> PublishDraft(const Actor& actor, int64_t post_id);
+  // Author only (Forbidden otherwise); a soft delete kept in the audit trail.
+  core::Status DeletePost(const Actor& actor, int64_t post_id);
+  // Opens a post and marks it read by the actor.
+  core::Result<PostDetail> OpenPost(const Actor& actor, int64_t post_id);
+  // The group's timeline (newest first; unread first when asked), filtered
+  // by free words: every word must occur in the title, body or text items,
+  // compared after core::FoldKana (so ひらがな finds カタカナ and Japanese
+  // text matches without spaces).
+  core::Result<std::vector<PostSummary>> Timeline(const Actor& actor, int64_t group_id,
+                                                  const TimelineQuery& query);
+
+  // --- comments ------------------------------------------------------------
+  // Any member who can see the published post, family included (on posts
+  // published to the family). Conflict on a deleted post; InvalidInput for an
+  // empty or over-long body.
+  core::Result<Comment> AddComment(const Actor& actor, int64_t post_id, const std::string& body);
+
+ private:
+  struct Access;
+  core::Result<Access> RequireMember(const Actor& actor, int64_t group_id,
+                                     const std::string& action, const std::string& object);
+  core::Result<Access> RequirePost(const Actor& actor, int64_t post_id, const std::string& action,
+                                   Post* post);
+  core::Result<CareGroup> LoadGroup(int64_t group_id) const;
+  core::Result<Post> LoadPost(int64_t post_id, int64_t* deleted_at) const;
+  core::Status CheckConsent(int64_t patient_id, int64_t facility_id,
+                            auth::Occupation occupation) const;
+  std::vector<Member> LoadMembers(int64_t group_id) const;
+  std::string NameOf(int64_t user_id) const;
+  core::Result<std::vector<PostSummary>> Summaries(const Access& access,
+                                                   const std::vector<Post>& posts);
+  void Audit(const Actor& actor, const std::string& action, const std::string& object,
+             const std::string& regional_id, const std::string& outcome = "success",
+             const std::string& reason = {});
+
+  store::Database& db_;
+  const core::Clock& clock_;
+  registry::PatientService& patients_;
+  const consent::ConsentService& consents_;
+  auth::AccountService& accounts_;
+  audit::AuditLog& audit_;
+};
+
+}  // namespace tsunagu::care

@@ -1,0 +1,109 @@
+#pragma once
+// A streaming JSON writer for hot response paths: appends to one string,
+// no document is built. Keys and values are written in call order; the
+// caller keeps objects and arrays balanced. Strings are escaped as JSON
+// requires (quote, backslash, control characters); UTF-8 passes through.
+// Not thread-safe (one writer per response).
+//
+//   JsonWriter w;
+//   w.BeginObject().Key("id").Int(3).Key("name").String("県北中央病院").EndObject();
+//   std::string body = w.Take();
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tsunagu::http {
+
+class JsonWriter {
+ public:
+  explicit JsonWriter(size_t reserve = 512) { out_.reserve(reserve); }
+
+  JsonWriter& BeginObject() { return Open('{'); }
+  JsonWriter& EndObject() { return Close('}'); }
+  JsonWriter& BeginArray() { return Open('['); }
+  JsonWriter& EndArray() { return Close(']'); }
+
+  JsonWriter& Key(std::string_view key) {
+    Separate();
+    Quote(key);
+    out_ += ':';
+    need_comma_ = false;
+    return *this;
+  }
+  JsonWriter& String(std::string_view value) {
+    Separate();
+    Quote(value);
+    need_comma_ = true;
+    return *this;
+  }
+  JsonWriter& Int(int64_t value) {
+    Separate();
+    out_ += std::to_string(value);
+    need_comma_ = true;
+    return *this;
+  }
+  JsonWriter& Bool(bool value) {
+    Separate();
+    out_ += value ? "true" : "false";
+    need_comma_ = true;
+    return *this;
+  }
+  JsonWriter& Null() {
+    Separate();
+    out_ += "null";
+    need_comma_ = true;
+    return *this;
+  }
+
+  std::string Take() { return std::move(out_); }
+
+ private:
+  JsonWriter& Open(char c) {
+    Separate();
+    out_ += c;
+    need_comma_ = false;
+    return *this;
+  }
+  JsonWriter& Close(char c) {
+    out_ += c;
+    need_comma_ = true;
+    return *this;
+  }
+  void Separate() {
+    if (need_comma_) out_ += ',';
+  }
+  void Quote(std::string_view s) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    out_ += '"';
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') {
+        out_ += '\\';
+        out_ += static_cast<char>(c);
+      } else if (c < 0x20) {
+        switch (c) {
+          case '\n':
+            out_ += "\\n";
+            break;
+          case '\r':
+            out_ += "\\r";
+            break;
+          case '\t':
+            out_ += "\\t";
+            break;
+          default:
+            out_ += "\\u00";
+            out_ += kHex[c >> 4];
+            out_ += kHex[c & 15];
+        }
+      } else {
+        out_ += static_cast<char>(c);
+      }
+    }
+    out_ += '"';
+  }
+
+  std::string out_;
+  bool need_comma_ = false;
+};
+
+}  // namespace tsunagu::http

@@ -1,0 +1,52 @@
+#include "care/status_template.hpp"
+
+#include <gtest/gtest.h>
+
+namespace tsunagu::care {
+namespace {
+
+TEST(StatusTemplateTest, KeepsOnlyFilledItemsInCatalogueOrder) {
+  auto v = ValidateTemplateValues({{"note.text", " 足のむくみあり "},
+                                   {"meal.amount", "half"},
+                                   {"vital.pulse", ""},
+                                   {"vital.bp_diastolic", "78"},
+                                   {"vital.bp_systolic", "128"},
+                                   {"vital.temperature", "36.75"}});
+  ASSERT_TRUE(v.has_value()) << v.error().ToString();
+  std::vector<TemplateValue> expected = {{"meal.amount", "half"},
+                                         {"vital.bp_systolic", "128"},
+                                         {"vital.bp_diastolic", "78"},
+                                         {"vital.temperature", "36.8"},
+                                         {"note.text", "足のむくみあり"}};
+  EXPECT_EQ(*v, expected);
+}
+
+TEST(StatusTemplateTest, RefusesImplausibleBloodPressureWithClearMessage) {
+  auto v = ValidateTemplateValues({{"vital.bp_systolic", "400"}, {"vital.bp_diastolic", "10"}});
+  ASSERT_FALSE(v.has_value());
+  EXPECT_EQ(v.error().code(), core::Code::kInvalidInput);
+  EXPECT_EQ(v.error().message(), "vital.bp_systolic must be between 50 and 260");
+}
+
+TEST(StatusTemplateTest, RefusesBadValues) {
+  auto msg = [](std::vector<TemplateValue> values) {
+    auto v = ValidateTemplateValues(values);
+    return v.has_value() ? std::string("ok") : v.error().message();
+  };
+  EXPECT_EQ(msg({{"vital.bp_systolic", "120"}, {"vital.bp_diastolic", "130"}}),
+            "vital.bp_diastolic must be lower than vital.bp_systolic");
+  EXPECT_EQ(msg({{"vital.bp_systolic", "120"}}),
+            "blood pressure needs both vital.bp_systolic and vital.bp_diastolic");
+  EXPECT_EQ(msg({{"vital.spo2", "abc"}}), "vital.spo2 must be a number");
+  EXPECT_EQ(msg({{"vital.pulse", "72.5"}}), "vital.pulse must be a whole number");
+  EXPECT_EQ(msg({{"vital.temperature", "45"}}), "vital.temperature must be between 30 and 43");
+  EXPECT_EQ(msg({{"meal.amount", "lots"}}),
+            "meal.amount must be one of all, most, half, little, none");
+  EXPECT_EQ(msg({{"vital.mood", "x"}}), "unknown template item: vital.mood");
+  EXPECT_EQ(msg({{"mood.level", "good"}, {"mood.level", "poor"}}), "mood.level is given twice");
+  EXPECT_EQ(msg({{"medication.leftover", std::string(501, 'a')}}),
+            "medication.leftover must be at most 500 characters");
+}
+
+}  // namespace
+}  // namespace tsunagu::care

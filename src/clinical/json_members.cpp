@@ -1,5 +1,7 @@
 #include "clinical/json_members.hpp"
 
+#include "core/log.hpp"
+
 namespace tsunagu::clinical {
 namespace {
 
@@ -77,37 +79,10 @@ size_t FindMemberValue(std::string_view json, size_t object_start, std::string_v
 }
 
 std::string JsonQuote(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(text.size() + 2);
   out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  core::AppendJsonEscaped(out, text);
   out += '"';
   return out;
 }

@@ -91,9 +91,10 @@ TimelineService::TimelineService(const ResourceStore& resources,
       policy_(policy),
       audit_(audit) {}
 
-core::Status TimelineService::Record(const ReadContext& reader, const std::string& action,
-                                     const std::string& patient_id, const std::string& object,
-                                     const std::string& outcome, const std::string& reason) const {
+core::Status RecordAccess(audit::AuditLog& log, const ReadContext& reader,
+                          const std::string& action, const std::string& patient_id,
+                          const std::string& object, const std::string& outcome,
+                          const std::string& reason) {
   audit::AuditEvent e = reader.event;
   if (e.user_id == 0) e.user_id = reader.viewer.user_id;
   if (e.facility_id == 0) e.facility_id = reader.viewer.facility_id;
@@ -103,12 +104,18 @@ core::Status TimelineService::Record(const ReadContext& reader, const std::strin
   e.object = object;
   e.outcome = outcome;
   e.reason = reason;
-  auto appended = audit_.Append(std::move(e));
+  auto appended = log.Append(std::move(e));
   if (!appended) {
     // Clinical data is never shown without its audit entry.
     return core::Internal("the access could not be recorded", appended.error().ToString());
   }
   return core::Status::Ok();
+}
+
+core::Status TimelineService::Record(const ReadContext& reader, const std::string& action,
+                                     const std::string& patient_id, const std::string& object,
+                                     const std::string& outcome, const std::string& reason) const {
+  return RecordAccess(audit_, reader, action, patient_id, object, outcome, reason);
 }
 
 core::Result<TimelineService::Access> TimelineService::Authorize(const ReadContext& reader,

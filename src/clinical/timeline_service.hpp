@@ -41,6 +41,15 @@ struct ReadContext {
   audit::AuditEvent event;
 };
 
+// Appends the reader's audit event (reader.event, completed from the viewer)
+// with these fields. Internal when the log fails: clinical data is never
+// shown without its audit entry. Used by every service that reads or writes
+// clinical data for a ReadContext.
+core::Status RecordAccess(audit::AuditLog& log, const ReadContext& reader,
+                          const std::string& action, const std::string& patient_id,
+                          const std::string& object, const std::string& outcome,
+                          const std::string& reason);
+
 struct TimelineQuery {
   std::vector<Category> categories;        // any of; empty = all visible
   std::vector<int64_t> source_facilities;  // any of; empty = all visible

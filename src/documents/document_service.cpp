@@ -264,20 +264,7 @@ core::Status DocumentService::ValidateContent(const std::string& content_type,
 core::Status DocumentService::Record(const clinical::ReadContext& ctx, const std::string& action,
                                      const std::string& patient_id, const std::string& object,
                                      const std::string& outcome, const std::string& reason) const {
-  audit::AuditEvent e = ctx.event;
-  if (e.user_id == 0) e.user_id = ctx.viewer.user_id;
-  if (e.facility_id == 0) e.facility_id = ctx.viewer.facility_id;
-  if (e.occupation.empty()) e.occupation = std::string(auth::ToString(ctx.viewer.occupation));
-  e.action = action;
-  e.patient_id = patient_id;
-  e.object = object;
-  e.outcome = outcome;
-  e.reason = reason;
-  auto appended = audit_.Append(std::move(e));
-  if (!appended) {
-    return core::Internal("the access could not be recorded", appended.error().ToString());
-  }
-  return core::Status::Ok();
+  return clinical::RecordAccess(audit_, ctx, action, patient_id, object, outcome, reason);
 }
 
 std::string DocumentService::RegionalIdOf(int64_t facility_id, const std::string& local_id) const {

@@ -260,20 +260,7 @@ FhirService::FhirService(const clinical::TimelineService& timeline,
 core::Status FhirService::Audit(const clinical::ReadContext& reader, const std::string& action,
                                 const std::string& patient_id, const std::string& object,
                                 const std::string& outcome, const std::string& reason) const {
-  audit::AuditEvent e = reader.event;
-  if (e.user_id == 0) e.user_id = reader.viewer.user_id;
-  if (e.facility_id == 0) e.facility_id = reader.viewer.facility_id;
-  if (e.occupation.empty()) e.occupation = std::string(auth::ToString(reader.viewer.occupation));
-  e.action = action;
-  e.patient_id = patient_id;
-  e.object = object;
-  e.outcome = outcome;
-  e.reason = reason;
-  auto appended = audit_.Append(std::move(e));
-  if (!appended) {
-    return core::Internal("the access could not be recorded", appended.error().ToString());
-  }
-  return core::Status::Ok();
+  return clinical::RecordAccess(audit_, reader, action, patient_id, object, outcome, reason);
 }
 
 core::Result<std::string> FhirService::Read(const clinical::ReadContext& reader,

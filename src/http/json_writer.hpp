@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/log.hpp"
+
 namespace tsunagu::http {
 
 class JsonWriter {
@@ -73,32 +75,8 @@ class JsonWriter {
     if (need_comma_) out_ += ',';
   }
   void Quote(std::string_view s) {
-    static constexpr char kHex[] = "0123456789abcdef";
     out_ += '"';
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\') {
-        out_ += '\\';
-        out_ += static_cast<char>(c);
-      } else if (c < 0x20) {
-        switch (c) {
-          case '\n':
-            out_ += "\\n";
-            break;
-          case '\r':
-            out_ += "\\r";
-            break;
-          case '\t':
-            out_ += "\\t";
-            break;
-          default:
-            out_ += "\\u00";
-            out_ += kHex[c >> 4];
-            out_ += kHex[c & 15];
-        }
-      } else {
-        out_ += static_cast<char>(c);
-      }
-    }
+    core::AppendJsonEscaped(out_, s);
     out_ += '"';
   }
 

@@ -3,7 +3,6 @@
 #include <sodium.h>
 
 #include <boost/json.hpp>
-#include <optional>
 
 #include "audit/request_event.hpp"
 #include "auth/principal_context.hpp"
@@ -70,6 +69,13 @@ core::Status CheckScope(const Request& req, std::string_view type, bool write) {
                            std::string(write ? "writing " : "reading ") + std::string(type));
   }
   return core::Status::Ok();
+}
+
+// The types a request may write: a bearer token's scopes (the request
+// outlives the write, so its grant is borrowed, not copied).
+FhirWriter::TypePermission WritePermission(const Request& req) {
+  const oauth::ClientGrant* client = oauth::CurrentClient(req);
+  return [client](std::string_view type) { return !client || client->Allows(type, true); };
 }
 
 bool Strict(const Request& req) {
@@ -204,13 +210,8 @@ void RegisterFhirRoutes(http::Router& router, FhirDeps& deps) {
 
   auto post_bundle = [d](Request& req, clinical::ReadContext& reader) -> core::Result<Response> {
     reader.event.action = "fhir.write";
-    const oauth::ClientGrant* client = oauth::CurrentClient(req);
-    std::optional<oauth::ClientGrant> grant;
-    if (client) grant = *client;
-    FhirWriter::TypePermission may_write = [grant](std::string_view type) {
-      return !grant || grant->Allows(type, true);
-    };
-    TSUNAGU_ASSIGN_OR_RETURN(FhirAnswer answer, d->writer.PostBundle(reader, req.body, may_write));
+    TSUNAGU_ASSIGN_OR_RETURN(FhirAnswer answer,
+                             d->writer.PostBundle(reader, req.body, WritePermission(req)));
     return Answer(answer);
   };
   router.Post("/fhir", Guarded(post_bundle), {kBundleLimit});
@@ -221,14 +222,8 @@ void RegisterFhirRoutes(http::Router& router, FhirDeps& deps) {
                 const std::string type = req.Param("type");
                 TSUNAGU_RETURN_IF_ERROR(CheckScope(req, type, true));
                 reader.event.action = "fhir.write";
-                const oauth::ClientGrant* client = oauth::CurrentClient(req);
-                std::optional<oauth::ClientGrant> grant;
-                if (client) grant = *client;
-                FhirWriter::TypePermission may_write = [grant](std::string_view t) {
-                  return !grant || grant->Allows(t, true);
-                };
-                TSUNAGU_ASSIGN_OR_RETURN(FhirAnswer answer,
-                                         d->writer.Create(reader, type, req.body, may_write));
+                TSUNAGU_ASSIGN_OR_RETURN(FhirAnswer answer, d->writer.Create(reader, type, req.body,
+                                                                             WritePermission(req)));
                 return Answer(answer);
               }),
               {kResourceLimit});

@@ -446,23 +446,18 @@ struct FhirWriter::Impl {
     return core::Status::Ok();
   }
 
-  void AuditWrites(const std::vector<Planned*>& planned, const std::string& object) const {
+  // One audit entry per patient written for. An error after the write
+  // (the log failed) is reported: re-posting the same Bundle is harmless.
+  core::Status AuditWrites(const std::vector<Planned*>& planned, const std::string& object) const {
     std::map<std::string, int> per_patient;
     for (const Planned* p : planned) ++per_patient[p->record.local_patient_id];
     for (const auto& [local_id, n] : per_patient) {
-      audit::AuditEvent e = writer.event;
-      if (e.user_id == 0) e.user_id = writer.viewer.user_id;
-      if (e.facility_id == 0) e.facility_id = facility();
-      if (e.occupation.empty())
-        e.occupation = std::string(auth::ToString(writer.viewer.occupation));
-      e.action = "fhir.write";
       auto owner = w.patients_.FindByLink(facility(), local_id);
-      e.patient_id = owner ? owner->regional_id : std::string();
-      e.object = object;
-      e.outcome = "success";
-      e.reason = "resources=" + std::to_string(n) + (owner ? "" : " unlinked");
-      (void)w.audit_.Append(std::move(e));
+      TSUNAGU_RETURN_IF_ERROR(clinical::RecordAccess(
+          w.audit_, writer, "fhir.write", owner ? owner->regional_id : std::string(), object,
+          "success", "resources=" + std::to_string(n) + (owner ? "" : " unlinked")));
     }
+    return core::Status::Ok();
   }
 };
 
@@ -658,7 +653,7 @@ core::Result<FhirAnswer> FhirWriter::PostBundle(const clinical::ReadContext& wri
       return stored.error();
     }
     TSUNAGU_RETURN_IF_ERROR(impl.Store(records));
-    impl.AuditWrites(records, "Bundle/document");
+    TSUNAGU_RETURN_IF_ERROR(impl.AuditWrites(records, "Bundle/document"));
     first.status = stored->created ? "201 Created" : "200 OK";
     first.location = "DocumentReference/" + stored->reference.record.id;
     first.resource_type = "DocumentReference";
@@ -792,7 +787,7 @@ core::Result<FhirAnswer> FhirWriter::PostBundle(const clinical::ReadContext& wri
   if (atomic && !all.empty()) return Unprocessable(all);
 
   TSUNAGU_RETURN_IF_ERROR(impl.Store(records));
-  impl.AuditWrites(records, "Bundle/" + bundle_type);
+  TSUNAGU_RETURN_IF_ERROR(impl.AuditWrites(records, "Bundle/" + bundle_type));
   for (auto& d : docs) {
     auto stored = documents_.Create(writer, d.doc);
     if (!stored) {

@@ -26,12 +26,6 @@ std::optional<PostKind> ParsePostKind(std::string_view s) {
   return std::nullopt;
 }
 
-struct CareService::Access {
-  CareGroup group;
-  Member self;
-  std::vector<Member> members;
-};
-
 namespace {
 
 size_t CodePoints(std::string_view s) {
@@ -258,6 +252,22 @@ std::vector<Member> CareService::LoadMembers(int64_t group_id) const {
   std::stable_partition(out.begin(), out.end(),
                         [](const Member& m) { return m.role == MemberRole::kOwner; });
   return out;
+}
+
+Result<GroupAccess> CareService::Authorize(const Actor& actor, int64_t group_id,
+                                           const std::string& action, const std::string& object) {
+  return RequireMember(actor, group_id, action, object);
+}
+
+Result<GroupAccess> CareService::AuthorizePost(const Actor& actor, int64_t post_id,
+                                               const std::string& action, Post* post) {
+  return RequirePost(actor, post_id, action, post);
+}
+
+void CareService::Record(const Actor& actor, const std::string& action, const std::string& object,
+                         const std::string& regional_id, const std::string& outcome,
+                         const std::string& reason) {
+  Audit(actor, action, object, regional_id, outcome, reason);
 }
 
 Result<CareService::Access> CareService::RequireMember(const Actor& actor, int64_t group_id,
@@ -524,7 +534,9 @@ Result<Post> CareService::CreatePost(const Actor& actor, int64_t group_id, const
         std::string(ToString(clean.kind)) + (clean.draft ? " draft" : "") +
             (clean.to_family ? " family" : ""));
   int64_t deleted_at = 0;
-  return LoadPost(id, &deleted_at);
+  auto created = LoadPost(id, &deleted_at);
+  if (created && !created->draft) Notify(CareEvent::Kind::kPost, access, *created, 0);
+  return created;
 }
 
 Result<Post> CareService::PublishDraft(const Actor& actor, int64_t post_id) {
@@ -539,7 +551,9 @@ Result<Post> CareService::PublishDraft(const Actor& actor, int64_t post_id) {
       {Value{now}, Value{now}, Value{post_id}}));
   Audit(actor, action, PostObject(post_id), access.group.regional_id);
   int64_t deleted_at = 0;
-  return LoadPost(post_id, &deleted_at);
+  auto published = LoadPost(post_id, &deleted_at);
+  if (published) Notify(CareEvent::Kind::kPost, access, *published, 0);
+  return published;
 }
 
 Status CareService::DeletePost(const Actor& actor, int64_t post_id) {
@@ -696,7 +710,32 @@ Result<Comment> CareService::AddComment(const Actor& actor, int64_t post_id,
   int64_t id = rs.rows.at(0).Int(0);
   Audit(actor, action, PostObject(post_id), access.group.regional_id, "success",
         "comment:" + std::to_string(id));
-  return Comment{id, post_id, actor.user_id, NameOf(actor.user_id), text, now};
+  Comment comment{id, post_id, actor.user_id, NameOf(actor.user_id), text, now};
+  Notify(CareEvent::Kind::kComment, access, post, id, actor.user_id);
+  return comment;
+}
+
+// Tells the listener who may see the post (its current audience, the actor
+// excluded): family members only for posts published to the family.
+void CareService::Notify(CareEvent::Kind kind, const Access& access, const Post& post,
+                         int64_t comment_id, int64_t actor_id) {
+  if (!listener_) return;
+  CareEvent e;
+  e.kind = kind;
+  e.group = access.group;
+  e.actor_id = actor_id ? actor_id : post.author_id;
+  e.post_id = post.id;
+  e.comment_id = comment_id;
+  for (const Member& m : access.members) {
+    if (m.user_id == e.actor_id) continue;
+    if (m.occupation == auth::Occupation::kFamily && !post.to_family) continue;
+    if (m.user_id == post.author_id && kind == CareEvent::Kind::kPost) continue;
+    e.recipients.push_back(m.user_id);
+  }
+  for (const Member& m : access.members) {
+    if (m.user_id == e.actor_id) e.actor_name = m.display_name;
+  }
+  listener_->OnCareEvent(e);
 }
 
 }  // namespace tsunagu::care

@@ -105,8 +105,28 @@ class CareService {
   // empty or over-long body.
   core::Result<Comment> AddComment(const Actor& actor, int64_t post_id, const std::string& body);
 
+  // --- for the other care services (messages, board, schedule, files) ------
+  // The one membership + consent check. On refusal it appends the audit entry
+  // (outcome "denied"/"failure") and returns NotFound (unknown group) or
+  // Forbidden (not a member, no consent); on success it appends nothing: the
+  // caller records its own action with Record().
+  core::Result<GroupAccess> Authorize(const Actor& actor, int64_t group_id,
+                                      const std::string& action, const std::string& object);
+  // Loads a post the actor may see, with the group access. NotFound for
+  // unknown/invisible posts; Conflict for deleted ones (refusals audited).
+  core::Result<GroupAccess> AuthorizePost(const Actor& actor, int64_t post_id,
+                                          const std::string& action, Post* post);
+  // Appends one audit entry completed from the actor's event template.
+  void Record(const Actor& actor, const std::string& action, const std::string& object,
+              const std::string& regional_id, const std::string& outcome = "success",
+              const std::string& reason = {});
+  // Receives published posts and comments after they are committed (for
+  // live and email notifications). Borrowed; may be null. Set before serving.
+  void SetListener(CareListener* listener) { listener_ = listener; }
+  CareListener* listener() const { return listener_; }
+
  private:
-  struct Access;
+  using Access = GroupAccess;
   core::Result<Access> RequireMember(const Actor& actor, int64_t group_id,
                                      const std::string& action, const std::string& object);
   core::Result<Access> RequirePost(const Actor& actor, int64_t post_id, const std::string& action,
@@ -122,6 +142,8 @@ class CareService {
   void Audit(const Actor& actor, const std::string& action, const std::string& object,
              const std::string& regional_id, const std::string& outcome = "success",
              const std::string& reason = {});
+  void Notify(CareEvent::Kind kind, const Access& access, const Post& post, int64_t comment_id,
+              int64_t actor_id = 0);
 
   store::Database& db_;
   const core::Clock& clock_;
@@ -129,6 +151,7 @@ class CareService {
   const consent::ConsentService& consents_;
   auth::AccountService& accounts_;
   audit::AuditLog& audit_;
+  CareListener* listener_ = nullptr;
 };
 
 }  // namespace tsunagu::care

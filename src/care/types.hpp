@@ -130,4 +130,38 @@ struct TimelineQuery {
   int offset = 0;
 };
 
+// What a member's access check yields: the group, the member themself and
+// all current members (owner first).
+struct GroupAccess {
+  CareGroup group;
+  Member self;
+  std::vector<Member> members;
+};
+
+// Something that happened in a group that members may be told about. Carries
+// ids and names only; listeners must not send medical content by email.
+struct CareEvent {
+  enum class Kind { kPost, kComment, kMessage };
+  Kind kind = Kind::kPost;
+  CareGroup group;
+  int64_t actor_id = 0;
+  std::string actor_name;
+  int64_t post_id = 0;          // kPost, kComment
+  int64_t comment_id = 0;       // kComment
+  int64_t conversation_id = 0;  // kMessage
+  int64_t message_id = 0;       // kMessage
+  // Who should hear of it (user ids, the actor excluded): the audience of the
+  // post, or the other participants of the conversation.
+  std::vector<int64_t> recipients;
+};
+
+// Observer of committed group activity (see CareService::SetListener).
+// Called on the request's thread after the commit; must not throw and should
+// return quickly (queue work).
+class CareListener {
+ public:
+  virtual ~CareListener() = default;
+  virtual void OnCareEvent(const CareEvent& event) = 0;
+};
+
 }  // namespace tsunagu::care

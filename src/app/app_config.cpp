@@ -162,6 +162,28 @@ const std::map<std::string, Setter>& Setters() {
          TSUNAGU_RETURN_IF_ERROR(SetInt("directory-cache-ms", v, 0, 60000, c.directory_cache_ms));
          return core::Status::Ok();
        }},
+      {"care-file-max-mb",
+       [](AppConfig& c, const std::string& v) {
+         int64_t n = 0;
+         TSUNAGU_RETURN_IF_ERROR(SetInt("care-file-max-mb", v, 1, 200, n));
+         c.care_file_max_bytes = n * 1024 * 1024;
+         return core::Status::Ok();
+       }},
+      {"care-digest-minutes",
+       [](AppConfig& c, const std::string& v) {
+         // Fractions allow short intervals for tests and trials (0.05 = 3 s).
+         try {
+           size_t pos = 0;
+           double minutes = std::stod(v, &pos);
+           if (pos != v.size() || !(minutes >= 0.01 && minutes <= 10080)) {
+             throw std::out_of_range(v);
+           }
+           c.care_digest_ms = static_cast<int64_t>(minutes * 60000 + 0.5);
+           return core::Status::Ok();
+         } catch (const std::exception&) {
+           return core::InvalidInput("care-digest-minutes must be a number between 0.01 and 10080");
+         }
+       }},
   };
   return kSetters;
 }
@@ -193,6 +215,8 @@ const std::map<std::string, std::string>& IniKeys() {
       {"mllp.address", "mllp-address"},
       {"log.file", "log-file"},
       {"log.level", "log-level"},
+      {"care.file_max_mb", "care-file-max-mb"},
+      {"care.digest_minutes", "care-digest-minutes"},
   };
   return kKeys;
 }
@@ -270,6 +294,8 @@ std::string ConfigUsage() {
   --smtp-from ADDR --smtp-user USER --smtp-password PW --smtp-starttls [smtp] from/username/password/starttls
   --mllp-port N --mllp-address A   HL7 v2 MLLP listener (default 127.0.0.1) [mllp] port / address
   --log-file PATH --log-level debug|info|warn|error                    [log] file / level
+  --care-file-max-mb N   largest file on a care post (default 20)     [care] file_max_mb
+  --care-digest-minutes M  care digest mail interval (default 60)   [care] digest_minutes
 )";
 }
 

@@ -24,6 +24,11 @@ struct AppConfig {
   // How long facility records are served from memory (0 = read every time).
   int64_t directory_cache_ms = 1000;
   std::string mllp_address = "127.0.0.1";
+  // Largest file a care post may carry (bytes; flag in MB).
+  int64_t care_file_max_bytes = 20 * 1024 * 1024;
+  // How long care notifications wait for a user's digest mail (ms; flag in
+  // minutes, fractions allowed).
+  int64_t care_digest_ms = int64_t{60} * 60 * 1000;
 
   std::string DatabaseUrl() const;
   std::string PublicUrl() const;

@@ -11,8 +11,18 @@
 #include "auth/password_hasher.hpp"
 #include "auth/session_service.hpp"
 #include "auth/totp.hpp"
+#include "care/board_routes.hpp"
+#include "care/board_service.hpp"
+#include "care/care_notifier.hpp"
 #include "care/care_routes.hpp"
 #include "care/care_service.hpp"
+#include "care/conversation_routes.hpp"
+#include "care/conversation_service.hpp"
+#include "care/invitation_routes.hpp"
+#include "care/invitation_service.hpp"
+#include "care/notification_routes.hpp"
+#include "care/notification_settings.hpp"
+#include "care/schedule_service.hpp"
 #include "clinical/clinical_routes.hpp"
 #include "clinical/resource_store.hpp"
 #include "clinical/timeline_service.hpp"
@@ -69,7 +79,13 @@ struct Application::Impl {
   std::unique_ptr<clinical::TimelineService> timeline;
   std::unique_ptr<jahis::DispensingImport> dispensing_import;
   std::unique_ptr<documents::DocumentService> documents;
+  std::unique_ptr<store::BlobStore> care_files;  // the care module's own blobs
   std::unique_ptr<care::CareService> care;
+  std::unique_ptr<care::ConversationService> care_conversations;
+  std::unique_ptr<care::BoardService> care_board;
+  std::unique_ptr<care::ScheduleService> care_schedule;
+  std::unique_ptr<care::CareInvitationService> care_invitations;
+  std::unique_ptr<care::NotificationSettings> care_notify_settings;
   std::unique_ptr<fhir::FhirService> fhir;
   std::unique_ptr<fhir::FhirWriter> fhir_writer;
   std::unique_ptr<oauth::ClientRegistry> system_clients;
@@ -95,7 +111,9 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
               registry::FacilityService::Migrations(), registry::PatientService::Migrations(),
               consent::ConsentService::Migrations(), clinical::ResourceStore::Migrations(),
               ssmix2::Ssmix2Importer::Migrations(), documents::DocumentService::Migrations(),
-              care::CareService::Migrations()}));
+              care::CareService::Migrations(), care::ConversationService::Migrations(),
+              care::BoardService::Migrations(), care::ScheduleService::Migrations(),
+              care::CareNotifier::Migrations(), care::CareInvitationService::Migrations()}));
   TSUNAGU_ASSIGN_OR_RETURN(
       m.signer, audit::AuditSigner::OpenOrCreate(config.data_dir + "/keys/audit_ed25519.key"));
   m.audit = std::make_unique<audit::AuditLog>(*m.db, m.clock, *m.signer);
@@ -138,6 +156,17 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
                                                              *m.audit, *m.db, m.clock, *m.patients);
   m.care = std::make_unique<care::CareService>(*m.db, m.clock, *m.patients, *m.consents,
                                                *m.accounts, *m.audit);
+  m.care_conversations =
+      std::make_unique<care::ConversationService>(*m.db, m.clock, *m.care, *m.accounts);
+  m.care_board = std::make_unique<care::BoardService>(*m.db, m.clock, *m.care, *m.accounts);
+  m.care_schedule = std::make_unique<care::ScheduleService>(*m.db, m.clock, *m.care, *m.accounts);
+  m.care_invitations = std::make_unique<care::CareInvitationService>(
+      *m.db, m.clock, *m.care, *m.accounts, *m.facilities, *m.consents, *m.mailer, public_url);
+  m.care_notify_settings = std::make_unique<care::NotificationSettings>(*m.db, m.clock);
+  // Post files live apart from the shared blobs so that the care module alone
+  // decides when one is garbage (docs/care.md).
+  m.care_files = std::make_unique<store::BlobStore>(config.data_dir + "/blobs/care");
+  m.care->SetFileStore(m.care_files.get(), static_cast<size_t>(config.care_file_max_bytes));
   m.fhir = std::make_unique<fhir::FhirService>(*m.timeline, *m.patients, *m.facilities, *m.access,
                                                *m.audit, public_url + "/fhir");
   m.fhir_writer = std::make_unique<fhir::FhirWriter>(*m.resources, *m.patients, *m.facilities,
@@ -179,7 +208,15 @@ int Application::Serve() {
   documents::DocumentDeps document_deps{*m.documents, *m.facilities};
   documents::RegisterDocumentRoutes(router, document_deps);
   care::CareDeps care_deps{*m.care};
+  care::InvitationDeps invitation_deps{*m.care_invitations};
+  care::RegisterInvitationRoutes(router, invitation_deps);
   care::RegisterCareRoutes(router, care_deps);
+  care::ConversationDeps conversation_deps{*m.care_conversations};
+  care::RegisterConversationRoutes(router, conversation_deps);
+  care::BoardDeps board_deps{*m.care_board, *m.care_schedule};
+  care::RegisterBoardRoutes(router, board_deps);
+  care::NotificationDeps notification_deps{*m.care_notify_settings, *m.accounts};
+  care::RegisterNotificationRoutes(router, notification_deps);
   fhir::FhirDeps fhir_deps{*m.fhir, *m.fhir_writer, *m.documents};
   fhir::RegisterFhirRoutes(router, fhir_deps);
 
@@ -212,6 +249,15 @@ int Application::Serve() {
     }
     core::LogInfo("mllp.started", {{"port", std::to_string(mllp->port())}});
   }
+  // Live care notifications over the hub; mail only with an SMTP server (the
+  // log mailer would write group names to the log).
+  care::NotifierOptions notify_options;
+  notify_options.public_url = m.config.PublicUrl();
+  notify_options.digest_interval_ms = m.config.care_digest_ms;
+  care::CareNotifier notifier(*m.db, m.clock, *m.accounts, *m.care_notify_settings, server.hub(),
+                              m.config.smtp.url.empty() ? nullptr : m.mailer.get(), notify_options);
+  m.care->SetListener(&notifier);
+  notifier.Start();
   audit::AuditHeadSigner head_signer(*m.audit);
   head_signer.Start();
   core::LogInfo(
@@ -220,6 +266,8 @@ int Application::Serve() {
        {"port", std::to_string(server.port())},
        {"database", m.db->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgresql"}});
   server.Run();
+  m.care->SetListener(nullptr);
+  notifier.Stop();
   if (mllp) mllp->Stop();
   head_signer.Stop();
   core::LogInfo("server.stopped");
@@ -238,6 +286,7 @@ clinical::ResourceStore& Application::resources() { return *impl_->resources; }
 consent::ConsentService& Application::consents() { return *impl_->consents; }
 documents::DocumentService& Application::documents() { return *impl_->documents; }
 oauth::ClientRegistry& Application::system_clients() { return *impl_->system_clients; }
+care::CareService& Application::care() { return *impl_->care; }
 const AppConfig& Application::config() const { return impl_->config; }
 
 }  // namespace tsunagu::app

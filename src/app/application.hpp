@@ -37,6 +37,9 @@ class DocumentService;
 namespace tsunagu::mail {
 class Mailer;
 }
+namespace tsunagu::care {
+class CareService;
+}  // namespace tsunagu::care
 namespace tsunagu::oauth {
 class ClientRegistry;
 }
@@ -64,6 +67,7 @@ class Application {
   consent::ConsentService& consents();
   documents::DocumentService& documents();
   oauth::ClientRegistry& system_clients();
+  care::CareService& care();
   const AppConfig& config() const;
 
  private:

@@ -11,6 +11,7 @@
 #include "audit/audit_log.hpp"
 #include "auth/account_service.hpp"
 #include "auth/totp.hpp"
+#include "care/care_service.hpp"
 #include "clinical/fhir_summary.hpp"
 #include "clinical/resource_store.hpp"
 #include "consent/consent_service.hpp"
@@ -368,15 +369,121 @@ std::string DemoLoginSheet() {
   s += "  ph.tanaka   pharmacist, 県北みどり薬局\n";
   s += "  cm.ito      care manager, 居宅介護支援事業所あかつき\n";
   s += "  ems.abe     EMS crew, 県北消防本部\n";
+  s += "  family.yamada  family member (長女) in the care team of 山田ハナ様\n";
   s += "  Clinical data: 県北中央病院 shares its patients' SS-MIX2 data under consent;\n";
   s += "  log in as dr.sato, search a patient and open 診療情報 / 検査結果.\n";
   s += "  県北みどり薬局 uploaded お薬手帳 (JAHIS) data for some of them: their timeline shows\n";
   s += "  the pharmacy's dispensings and a duplicate-medication warning (ph.tanaka: tab "
        "お薬手帳取込).\n";
+  s += "  Care SNS: 山田ハナ様 在宅療養チーム (dr.kato, ns.suzuki, ph.tanaka, cm.ito and\n";
+  s += "  family.yamada) has a few days of posts: menu 多職種連携.\n";
   s += "  (TOTP codes: `oathtool --totp -b ";
   s += kDemoTotpSecret;
   s += "` or any authenticator app)\n";
   return s;
+}
+
+// A home-care team (多職種連携) for one patient of the family clinic: the
+// clinic's physician created the group; the visiting nurse, the pharmacist,
+// the care manager and the patient's daughter are members; a few days of
+// posts, one of them published to the family.
+core::Status SeedCareTeam(Application& app) {
+  auto user = [&app](const char* login) -> core::Result<auth::User> {
+    return app.accounts().FindByLogin(login);
+  };
+  TSUNAGU_ASSIGN_OR_RETURN(auth::User kato, user("dr.kato"));
+  TSUNAGU_ASSIGN_OR_RETURN(auth::User suzuki, user("ns.suzuki"));
+  TSUNAGU_ASSIGN_OR_RETURN(auth::User tanaka, user("ph.tanaka"));
+  TSUNAGU_ASSIGN_OR_RETURN(auth::User ito, user("cm.ito"));
+
+  auth::NewUser daughter;
+  daughter.facility_id = kato.facility_id;  // invited by the clinic's team
+  daughter.login_id = "family.yamada";
+  daughter.display_name = "山田 真理";
+  daughter.kana = "ヤマダ マリ";
+  daughter.email = "family.yamada@demo.tsunagu.local";
+  daughter.occupation = auth::Occupation::kFamily;
+  daughter.role = auth::Role::kStaff;
+  daughter.password = kDemoPassword;
+  daughter.must_change_password = false;
+  TSUNAGU_ASSIGN_OR_RETURN(auth::User family, app.accounts().Create(daughter));
+
+  registry::NewPatient np;
+  np.name = "山田　ハナ";
+  np.kana = "ヤマダ　ハナ";
+  np.sex = registry::Sex::kFemale;
+  np.birth_date = "1936-04-12";
+  np.postcode = "9600101";
+  np.address = "福島市瀬上町2-14";
+  np.phone = "0245550123";
+  np.local_id = "20000001";
+  TSUNAGU_ASSIGN_OR_RETURN(registry::Patient p,
+                           app.patients().Register(np, registry::Viewer{kato.facility_id, false}));
+  TSUNAGU_RETURN_IF_ERROR(app.patients().Link(p.regional_id, ito.facility_id, "K-0417"));
+  for (auto scope : {consent::Scope::kCareTeam, consent::Scope::kFamily}) {
+    consent::NewConsent c;
+    c.patient_id = p.id;
+    c.scope = scope;
+    c.valid_from = "2026-01-01";
+    c.note =
+        scope == consent::Scope::kFamily ? "長女への共有に同意" : "在宅療養チームでの共有に同意";
+    TSUNAGU_RETURN_IF_ERROR(app.consents().Create(c, kato.id).status());
+  }
+
+  auto actor = [](const auth::User& u) {
+    care::Actor a;
+    a.user_id = u.id;
+    a.facility_id = u.facility_id;
+    a.occupation = u.occupation;
+    return a;
+  };
+  care::CareService& care = app.care();
+  care::NewGroup ng{p.regional_id, "山田ハナ様 在宅療養チーム"};
+  TSUNAGU_ASSIGN_OR_RETURN(care::GroupDetail group, care.CreateGroup(actor(kato), ng));
+  const int64_t gid = group.group.id;
+  for (const auth::User* u : {&suzuki, &tanaka, &ito, &family}) {
+    TSUNAGU_RETURN_IF_ERROR(care.AddMember(actor(kato), gid, u->id).status());
+  }
+
+  care::NewPost visit;
+  visit.kind = care::PostKind::kStatus;
+  visit.title = "訪問看護 定期訪問";
+  visit.values = {{"vital.bp_systolic", "138"},
+                  {"vital.bp_diastolic", "82"},
+                  {"vital.pulse", "76"},
+                  {"vital.temperature", "36.6"},
+                  {"vital.spo2", "97"},
+                  {"meal.amount", "most"},
+                  {"sleep.night", "good"},
+                  {"mood.level", "good"},
+                  {"note.text", "午後に訪問。表情は穏やかで、庭の花の話をされていました。"}};
+  visit.to_family = true;
+  TSUNAGU_RETURN_IF_ERROR(care.CreatePost(actor(suzuki), gid, visit).status());
+
+  care::NewPost meds;
+  meds.kind = care::PostKind::kStatus;
+  meds.title = "訪問服薬指導";
+  meds.values = {{"medication.adherence", "partly"},
+                 {"medication.leftover", "夕食後のアムロジピンが5日分残っています"}};
+  TSUNAGU_ASSIGN_OR_RETURN(care::Post meds_post, care.CreatePost(actor(tanaka), gid, meds));
+  TSUNAGU_RETURN_IF_ERROR(
+      care.AddComment(actor(suzuki), meds_post.id, "次回の訪問で一包化の希望を伺います。")
+          .status());
+
+  care::NewPost meeting;
+  meeting.kind = care::PostKind::kMessage;
+  meeting.title = "サービス担当者会議のお知らせ";
+  meeting.body =
+      "来週火曜日14時からご自宅でサービス担当者会議を行います。デイサービスの回数について"
+      "ご相談します。";
+  TSUNAGU_RETURN_IF_ERROR(care.CreatePost(actor(ito), gid, meeting).status());
+
+  care::NewPost plan;
+  plan.kind = care::PostKind::kMessage;
+  plan.body = "血圧がやや高めの日が続いています。次回往診で降圧薬を見直します。";
+  TSUNAGU_ASSIGN_OR_RETURN(care::Post plan_post, care.CreatePost(actor(kato), gid, plan));
+  TSUNAGU_RETURN_IF_ERROR(care.OpenPost(actor(suzuki), plan_post.id).status());
+  return core::Status::Ok();
 }
 
 core::Result<std::string> SeedDemo(Application& app) {
@@ -540,6 +647,7 @@ core::Result<std::string> SeedDemo(Application& app) {
   TSUNAGU_RETURN_IF_ERROR(SeedPharmacyDispensings(app, facility_ids[1], facility_ids[6],
                                                   facility_ids[3], hospital_patients,
                                                   hospital_patient_keys));
+  TSUNAGU_RETURN_IF_ERROR(SeedCareTeam(app));
 
   audit::AuditEvent e;
   e.action = "system.demo_seed";

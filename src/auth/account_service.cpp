@@ -242,6 +242,22 @@ std::vector<User> AccountService::ListByFacility(int64_t facility_id) const {
   return users;
 }
 
+core::Result<std::vector<User>> AccountService::ListByIds(const std::vector<int64_t>& ids) const {
+  std::vector<User> users;
+  if (ids.empty()) return users;
+  std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE id IN (";
+  std::vector<store::Value> params;
+  params.reserve(ids.size());
+  for (int64_t id : ids) {
+    sql += params.empty() ? "?" : ", ?";
+    params.emplace_back(id);
+  }
+  sql += ") ORDER BY id";
+  TSUNAGU_ASSIGN_OR_RETURN(auto rows, db_.Query(sql, params));
+  for (const auto& row : rows.rows) users.push_back(CredentialsFromRow(row).user);
+  return users;
+}
+
 core::Result<User> AccountService::Update(int64_t user_id, const UserPatch& patch) {
   if (patch.display_name) {
     TSUNAGU_RETURN_IF_ERROR(CheckText(*patch.display_name, "display name", true));

@@ -72,6 +72,8 @@ class AccountService {
   core::Result<User> FindByLogin(const std::string& login_id) const;
   // Ordered by id; empty for an unknown facility.
   std::vector<User> ListByFacility(int64_t facility_id) const;
+  // The users with these ids that exist, in id order, in one query.
+  core::Result<std::vector<User>> ListByIds(const std::vector<int64_t>& ids) const;
   // NotFound, InvalidInput (empty display name). Disabling a user ends all of
   // their sessions.
   core::Result<User> Update(int64_t user_id, const UserPatch& patch);

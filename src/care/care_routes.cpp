@@ -1,10 +1,15 @@
 #include "care/care_routes.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
+#include <optional>
 
 #include "audit/request_event.hpp"
 #include "auth/principal_context.hpp"
 #include "care/care_service.hpp"
+#include "care/internal/route_support.hpp"
+#include "care/multipart_form.hpp"
 #include "care/status_template.hpp"
 #include "core/clock.hpp"
 #include "http/json.hpp"
@@ -20,30 +25,9 @@ using http::Response;
 constexpr size_t kPostBodyLimit = 64 * 1024;
 
 Response Fail(const core::Status& s) { return Response::Error(s); }
-
-core::Result<Actor> ActorOf(const Request& req) {
-  const auth::Principal* p = auth::CurrentPrincipal(req);
-  if (!p) return core::Unauthenticated("login required");
-  Actor a;
-  a.user_id = p->user_id;
-  a.facility_id = p->facility_id;
-  a.occupation = p->occupation;
-  a.event = audit::EventFromRequest(req, "care");
-  return a;
-}
-
-// Path ids: unknown or malformed ids answer like unknown groups/posts.
-core::Result<int64_t> IdParam(const Request& req, std::string_view key, std::string_view what) {
-  std::string s = req.Param(key);
-  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return core::NotFound(std::string(what) + " not found");
-  }
-  return std::stoll(s);
-}
-
-json::value Time(int64_t millis) {
-  return millis ? json::value(core::FormatIsoUtc(millis)) : json::value(nullptr);
-}
+using internal::ActorOf;
+using internal::IdParam;
+using internal::TimeJson;
 
 json::object GroupJson(const CareGroup& g) {
   return {{"id", g.id},
@@ -52,14 +36,14 @@ json::object GroupJson(const CareGroup& g) {
           {"owner_id", g.owner_id},
           {"facility_id", g.facility_id},
           {"archived", g.archived()},
-          {"archived_at", Time(g.archived_at)},
-          {"created_at", Time(g.created_at)}};
+          {"archived_at", TimeJson(g.archived_at)},
+          {"created_at", TimeJson(g.created_at)}};
 }
 
 json::object MemberJson(const Member& m) {
   return {{"user_id", m.user_id},         {"display_name", m.display_name},
           {"facility_id", m.facility_id}, {"occupation", auth::ToString(m.occupation)},
-          {"role", ToString(m.role)},     {"added_at", Time(m.added_at)}};
+          {"role", ToString(m.role)},     {"added_at", TimeJson(m.added_at)}};
 }
 
 json::object GroupDetailJson(const GroupDetail& d) {
@@ -73,6 +57,14 @@ json::object GroupDetailJson(const GroupDetail& d) {
 json::object PostJson(const Post& p) {
   json::object values;
   for (const auto& v : p.values) values[v.item] = v.value;
+  json::array attachments;
+  for (const auto& a : p.attachments) {
+    attachments.push_back(json::object{{"id", a.id},
+                                       {"file_name", a.file_name},
+                                       {"content_type", a.content_type},
+                                       {"size", a.size},
+                                       {"kind", ToString(a.kind)}});
+  }
   return {{"id", p.id},
           {"group_id", p.group_id},
           {"author_id", p.author_id},
@@ -81,10 +73,11 @@ json::object PostJson(const Post& p) {
           {"title", p.title},
           {"body", p.body},
           {"values", std::move(values)},
+          {"attachments", std::move(attachments)},
           {"publish_to_family", p.to_family},
           {"draft", p.draft},
-          {"created_at", Time(p.created_at)},
-          {"published_at", Time(p.published_at)}};
+          {"created_at", TimeJson(p.created_at)},
+          {"published_at", TimeJson(p.published_at)}};
 }
 
 json::object SummaryJson(const PostSummary& s) {
@@ -93,6 +86,9 @@ json::object SummaryJson(const PostSummary& s) {
   o["read_count"] = s.read_count;
   o["audience_count"] = s.audience_count;
   o["comment_count"] = s.comment_count;
+  json::array pins;
+  for (const auto& c : s.pins) pins.push_back(json::string(c));
+  o["pins"] = std::move(pins);
   return o;
 }
 
@@ -104,11 +100,12 @@ json::object DetailJson(const PostDetail& d) {
                                     {"author_id", c.author_id},
                                     {"author_name", c.author_name},
                                     {"body", c.body},
-                                    {"created_at", Time(c.created_at)}});
+                                    {"created_at", TimeJson(c.created_at)}});
   }
   for (const auto& r : d.readers) {
-    readers.push_back(json::object{
-        {"user_id", r.user_id}, {"display_name", r.display_name}, {"read_at", Time(r.read_at)}});
+    readers.push_back(json::object{{"user_id", r.user_id},
+                                   {"display_name", r.display_name},
+                                   {"read_at", TimeJson(r.read_at)}});
   }
   o["comments"] = std::move(comments);
   o["readers"] = std::move(readers);
@@ -143,7 +140,7 @@ core::Result<NewPost> NewPostFromJson(const json::object& body) {
   NewPost p;
   TSUNAGU_ASSIGN_OR_RETURN(std::string kind, http::RequireString(body, "kind"));
   auto parsed = ParsePostKind(kind);
-  if (!parsed) return core::InvalidInput("kind must be status or message");
+  if (!parsed) return core::InvalidInput("kind must be status, message, photo or file");
   p.kind = *parsed;
   TSUNAGU_ASSIGN_OR_RETURN(auto title, http::OptString(body, "title"));
   TSUNAGU_ASSIGN_OR_RETURN(auto text, http::OptString(body, "body"));
@@ -167,6 +164,101 @@ core::Result<NewPost> NewPostFromJson(const json::object& body) {
     }
   }
   return p;
+}
+
+// The post of a create request: plain JSON, or multipart/form-data with the
+// JSON in a part named "post" and the files in parts named "file".
+core::Result<NewPost> NewPostFromRequest(const Request& req) {
+  std::string_view type = req.Header("content-type").value_or("");
+  if (!MultipartForm::IsMultipart(type)) {
+    TSUNAGU_ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(req.body));
+    return NewPostFromJson(body);
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(MultipartForm form, MultipartForm::Parse(type, req.body));
+  std::optional<NewPost> post;
+  std::vector<NewAttachment> files;
+  for (const auto& part : form.parts()) {
+    if (part.name == "post") {
+      if (post) return core::InvalidInput("only one part named post is allowed");
+      TSUNAGU_ASSIGN_OR_RETURN(auto body, http::ParseJsonObject(part.content));
+      TSUNAGU_ASSIGN_OR_RETURN(post, NewPostFromJson(body));
+    } else if (part.name == "file") {
+      if (!part.filename) return core::InvalidInput("a file part needs a filename");
+      files.push_back({*part.filename, part.content_type, std::string(part.content)});
+    } else {
+      return core::InvalidInput("unexpected form field; use post and file");
+    }
+  }
+  if (!post) return core::InvalidInput("a part named post (the post as JSON) is required");
+  post->files = std::move(files);
+  return std::move(*post);
+}
+
+// Query parameters of the timeline and the search.
+core::Result<TimelineQuery> TimelineQueryFrom(const Request& req) {
+  TimelineQuery q;
+  q.unread_first = req.QueryOr("unread_first") == "true" || req.QueryOr("unread_first") == "1";
+  q.words = req.QueryOr("q");
+  q.occupation = req.QueryOr("occupation");
+  q.from = req.QueryOr("from");
+  q.to = req.QueryOr("to");
+  q.pin = req.QueryOr("pin");
+  for (auto [key, field] : {std::pair{"limit", &q.limit}, std::pair{"offset", &q.offset}}) {
+    std::string v = req.QueryOr(key);
+    if (v.empty()) continue;
+    if (v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
+      return core::InvalidInput(std::string(key) + " must be a non-negative integer");
+    }
+    *field = std::stoi(v);
+  }
+  if (std::string author = req.QueryOr("author"); !author.empty()) {
+    if (author.size() > 18 || author.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoll(author) == 0) {
+      return core::InvalidInput("author must be a user id");
+    }
+    q.author_id = std::stoll(author);
+  }
+  return q;
+}
+
+// RFC 6266 with an RFC 5987 filename* for non-ASCII names and a plain
+// fallback ('_' for anything unsafe in a quoted string).
+std::string ContentDisposition(bool inline_view, const std::string& name) {
+  std::string fallback, encoded;
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (size_t i = 0; i < name.size(); ++i) {
+    auto c = static_cast<unsigned char>(name[i]);
+    if ((c & 0xC0) != 0x80) {
+      fallback +=
+          (c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '%') ? static_cast<char>(c) : '_';
+    }
+    if (std::isalnum(c) ||
+        std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos) {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    }
+  }
+  return std::string(inline_view ? "inline" : "attachment") + "; filename=\"" + fallback +
+         "\"; filename*=UTF-8''" + encoded;
+}
+
+json::object SeriesJson(const ItemSeries& s) {
+  const TemplateItem* item = FindTemplateItem(s.item);
+  bool integer = item && item->type == TemplateItem::Type::kInteger;
+  json::array points;
+  for (const auto& p : s.points) {
+    json::value value = integer ? json::value(static_cast<int64_t>(p.value)) : json::value(p.value);
+    points.push_back(
+        json::object{{"post_id", p.post_id}, {"at", TimeJson(p.at)}, {"value", value}});
+  }
+  return {{"item", s.item},
+          {"label", item ? item->label : ""},
+          {"unit", item ? item->unit : ""},
+          {"type", integer ? "integer" : "decimal"},
+          {"points", std::move(points)}};
 }
 
 }  // namespace
@@ -256,18 +348,9 @@ void RegisterCareRoutes(http::Router& r, CareDeps& d) {
     if (!actor) return Fail(actor.error());
     auto gid = IdParam(req, "gid", "care group");
     if (!gid) return Fail(gid.error());
-    TimelineQuery q;
-    q.unread_first = req.QueryOr("unread_first") == "true" || req.QueryOr("unread_first") == "1";
-    q.words = req.QueryOr("q");
-    for (auto [key, field] : {std::pair{"limit", &q.limit}, std::pair{"offset", &q.offset}}) {
-      std::string v = req.QueryOr(key);
-      if (v.empty()) continue;
-      if (v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
-        return Fail(core::InvalidInput(std::string(key) + " must be a non-negative integer"));
-      }
-      *field = std::stoi(v);
-    }
-    auto posts = d.care.Timeline(*actor, *gid, q);
+    auto q = TimelineQueryFrom(req);
+    if (!q) return Fail(q.error());
+    auto posts = d.care.Timeline(*actor, *gid, *q);
     if (!posts) return Fail(posts.error());
     json::array items;
     for (const auto& s : *posts) items.push_back(SummaryJson(s));
@@ -280,15 +363,90 @@ void RegisterCareRoutes(http::Router& r, CareDeps& d) {
            if (!actor) return Fail(actor.error());
            auto gid = IdParam(req, "gid", "care group");
            if (!gid) return Fail(gid.error());
-           auto body = http::ParseJsonObject(req.body);
-           if (!body) return Fail(body.error());
-           auto post = NewPostFromJson(*body);
+           auto post = NewPostFromRequest(req);
            if (!post) return Fail(post.error());
            auto created = d.care.CreatePost(*actor, *gid, *post);
            if (!created) return Fail(created.error());
            return http::JsonResponse(201, PostJson(*created));
          },
-         {.body_limit = kPostBodyLimit});
+         // Room for the files; CareService checks each file's size itself.
+         {.body_limit = kPostBodyLimit + CareService::kMaxFilesPerPost * d.care.max_file_bytes()});
+
+  r.Get("/api/v1/care/search", [&d](Request& req) {
+    auto actor = ActorOf(req);
+    if (!actor) return Fail(actor.error());
+    auto q = TimelineQueryFrom(req);
+    if (!q) return Fail(q.error());
+    auto found = d.care.Search(*actor, *q);
+    if (!found) return Fail(found.error());
+    json::array items;
+    for (const auto& f : *found) {
+      json::object o = SummaryJson(f.summary);
+      o["group_name"] = f.group_name;
+      items.push_back(std::move(o));
+    }
+    return http::JsonResponse(200, json::object{{"items", std::move(items)}});
+  });
+
+  r.Get("/api/v1/care/groups/:gid/series", [&d](Request& req) {
+    auto actor = ActorOf(req);
+    if (!actor) return Fail(actor.error());
+    auto gid = IdParam(req, "gid", "care group");
+    if (!gid) return Fail(gid.error());
+    SeriesQuery q;
+    std::string items = req.QueryOr("items");
+    for (size_t start = 0; start <= items.size() && !items.empty();) {
+      size_t comma = std::min(items.find(',', start), items.size());
+      q.items.push_back(items.substr(start, comma - start));
+      start = comma + 1;
+    }
+    q.from = req.QueryOr("from");
+    q.to = req.QueryOr("to");
+    auto series = d.care.Series(*actor, *gid, q);
+    if (!series) return Fail(series.error());
+    json::array out;
+    for (const auto& s : *series) out.push_back(SeriesJson(s));
+    return http::JsonResponse(200, json::object{{"items", std::move(out)}});
+  });
+
+  r.Get("/api/v1/care/files/:fid", [&d](Request& req) {
+    auto actor = ActorOf(req);
+    if (!actor) return Fail(actor.error());
+    auto fid = IdParam(req, "fid", "file");
+    if (!fid) return Fail(fid.error());
+    auto file = d.care.OpenFile(*actor, *fid);
+    if (!file) return Fail(file.error());
+    const Attachment& a = file->attachment;
+    bool inline_view = (a.kind == AttachmentKind::kImage || a.kind == AttachmentKind::kPdf) &&
+                       req.QueryOr("download") != "1";
+    Response res;
+    res.status = 200;
+    res.file_path = file->path;
+    res.headers.Set("Content-Type", a.content_type);
+    res.headers.Set("Content-Disposition", ContentDisposition(inline_view, a.file_name));
+    res.headers.Set("X-Content-Type-Options", "nosniff");
+    res.headers.Set("Cache-Control", "private, no-store");
+    return res;
+  });
+
+  r.Put("/api/v1/care/posts/:pid/pins",
+        [&d](Request& req) {
+          auto actor = ActorOf(req);
+          if (!actor) return Fail(actor.error());
+          auto pid = IdParam(req, "pid", "post");
+          if (!pid) return Fail(pid.error());
+          auto body = http::ParseJsonObject(req.body);
+          if (!body) return Fail(body.error());
+          auto colors = http::OptStringArray(*body, "colors");
+          if (!colors) return Fail(colors.error());
+          if (!*colors) return Fail(core::InvalidInput("colors is required"));
+          auto pins = d.care.SetPins(*actor, *pid, **colors);
+          if (!pins) return Fail(pins.error());
+          json::array out;
+          for (const auto& c : *pins) out.push_back(json::string(c));
+          return http::JsonResponse(200, json::object{{"colors", std::move(out)}});
+        },
+        {.body_limit = 4 * 1024});
 
   r.Get("/api/v1/care/posts/:pid", [&d](Request& req) {
     auto actor = ActorOf(req);
@@ -331,12 +489,13 @@ void RegisterCareRoutes(http::Router& r, CareDeps& d) {
            if (!text) return Fail(text.error());
            auto comment = d.care.AddComment(*actor, *pid, text->value_or(""));
            if (!comment) return Fail(comment.error());
-           return http::JsonResponse(201, json::object{{"id", comment->id},
-                                                       {"post_id", comment->post_id},
-                                                       {"author_id", comment->author_id},
-                                                       {"author_name", comment->author_name},
-                                                       {"body", comment->body},
-                                                       {"created_at", Time(comment->created_at)}});
+           return http::JsonResponse(201,
+                                     json::object{{"id", comment->id},
+                                                  {"post_id", comment->post_id},
+                                                  {"author_id", comment->author_id},
+                                                  {"author_name", comment->author_name},
+                                                  {"body", comment->body},
+                                                  {"created_at", TimeJson(comment->created_at)}});
          },
          {.body_limit = 16 * 1024});
 }

@@ -1,12 +1,16 @@
 #include "care/care_service.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <set>
 
 #include "audit/audit_log.hpp"
 #include "auth/account_service.hpp"
+#include "care/attachment_type.hpp"
 #include "care/status_template.hpp"
 #include "consent/consent_service.hpp"
+#include "core/access_epoch.hpp"
 #include "core/text.hpp"
 #include "registry/patient_service.hpp"
 
@@ -18,12 +22,47 @@ using store::Value;
 
 std::string_view ToString(MemberRole r) { return r == MemberRole::kOwner ? "owner" : "member"; }
 
-std::string_view ToString(PostKind k) { return k == PostKind::kStatus ? "status" : "message"; }
+std::string_view ToString(PostKind k) {
+  switch (k) {
+    case PostKind::kStatus:
+      return "status";
+    case PostKind::kPhoto:
+      return "photo";
+    case PostKind::kFile:
+      return "file";
+    case PostKind::kMessage:
+      break;
+  }
+  return "message";
+}
 
 std::optional<PostKind> ParsePostKind(std::string_view s) {
-  if (s == "status") return PostKind::kStatus;
-  if (s == "message") return PostKind::kMessage;
+  for (PostKind k : {PostKind::kStatus, PostKind::kMessage, PostKind::kPhoto, PostKind::kFile}) {
+    if (s == ToString(k)) return k;
+  }
   return std::nullopt;
+}
+
+std::string_view ToString(AttachmentKind k) {
+  switch (k) {
+    case AttachmentKind::kImage:
+      return "image";
+    case AttachmentKind::kPdf:
+      return "pdf";
+    case AttachmentKind::kAudio:
+      return "audio";
+    case AttachmentKind::kVideo:
+      return "video";
+    case AttachmentKind::kDocument:
+      break;
+  }
+  return "document";
+}
+
+const std::vector<std::string_view>& PinColors() {
+  static const std::vector<std::string_view> kColors = {"red",   "orange", "yellow",
+                                                        "green", "blue",   "purple"};
+  return kColors;
 }
 
 namespace {
@@ -44,6 +83,49 @@ Status CheckText(const std::string& field, const std::string& value, size_t max_
 
 std::string GroupObject(int64_t id) { return "care_group:" + std::to_string(id); }
 std::string PostObject(int64_t id) { return "care_post:" + std::to_string(id); }
+std::string FileObject(int64_t id) { return "care_file:" + std::to_string(id); }
+
+constexpr int64_t kDayMillis = 86'400'000;
+constexpr int64_t kJapanOffsetMillis = 9 * 3'600'000;
+
+// Midnight (Japan time) starting a strict "YYYY-MM-DD" date, in ms UTC.
+Result<int64_t> JapanDayStart(const std::string& date, const std::string& field) {
+  auto bad = [&] { return core::InvalidInput(field + " must be a date YYYY-MM-DD"); };
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return bad();
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (date[i] < '0' || date[i] > '9') return bad();
+  }
+  int year = std::stoi(date.substr(0, 4)), month = std::stoi(date.substr(5, 2)),
+      day = std::stoi(date.substr(8, 2));
+  if (year < 1900 || month < 1 || month > 12 || day < 1) return bad();
+  int64_t days = core::DaysFromCivil(year, month, day);
+  int y = 0, m = 0, d = 0;
+  core::CivilFromDays(days, y, m, d);
+  if (y != year || m != month || d != day) return bad();  // 2026-02-30
+  return days * kDayMillis - kJapanOffsetMillis;
+}
+
+// [from, to) in ms UTC for inclusive Japan-time dates; 0 = open.
+Status DateRange(const std::string& from, const std::string& to, int64_t* start, int64_t* end) {
+  *start = 0;
+  *end = 0;
+  if (!from.empty()) {
+    TSUNAGU_ASSIGN_OR_RETURN(*start, JapanDayStart(from, "from"));
+  }
+  if (!to.empty()) {
+    TSUNAGU_ASSIGN_OR_RETURN(int64_t day, JapanDayStart(to, "to"));
+    *end = day + kDayMillis;
+  }
+  if (*start && *end && *start >= *end) return core::InvalidInput("from must not be after to");
+  return Status::Ok();
+}
+
+// "?, ?, ?" for n values.
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+  return out;
+}
 
 // Splits on ASCII and ideographic spaces; each word is folded like the text.
 std::vector<std::string> SearchWords(const std::string& words) {
@@ -78,8 +160,10 @@ std::string LikePattern(const std::string& word) {
   return out + "%";
 }
 
-std::string SearchText(const NewPost& post, const std::vector<TemplateValue>& values) {
+std::string SearchText(const NewPost& post, const std::vector<TemplateValue>& values,
+                       const std::vector<Attachment>& files) {
   std::string text = post.title + "\n" + post.body;
+  for (const auto& f : files) text += "\n" + f.file_name;
   for (const auto& v : values) {
     const TemplateItem* item = FindTemplateItem(v.item);
     if (item && item->type == TemplateItem::Type::kText) text += "\n" + v.value;
@@ -88,7 +172,75 @@ std::string SearchText(const NewPost& post, const std::vector<TemplateValue>& va
 }
 
 constexpr const char* kPostColumns =
-    "id, group_id, author_id, kind, title, body, to_family, draft, created_at, published_at";
+    "p.id, p.group_id, p.author_id, p.kind, p.title, p.body, p.to_family, p.draft, p.created_at, "
+    "p.published_at";
+constexpr const char* kFileColumns = "id, post_id, file_name, content_type, kind, size";
+
+Attachment AttachmentFromRow(const store::Row& r) {
+  Attachment a;
+  a.id = r.Int(0);
+  a.post_id = r.Int(1);
+  a.file_name = r.Text(2);
+  a.content_type = r.Text(3);
+  a.size = r.Int(5);
+  for (AttachmentKind k : {AttachmentKind::kImage, AttachmentKind::kPdf, AttachmentKind::kDocument,
+                           AttachmentKind::kAudio, AttachmentKind::kVideo}) {
+    if (r.Text(4) == ToString(k)) a.kind = k;
+  }
+  return a;
+}
+
+// The filters of a timeline or search query as SQL on care_posts p, checked.
+Result<std::string> FilterSql(const TimelineQuery& q, int64_t viewer_id,
+                              std::vector<Value>& params) {
+  if (q.limit < 1 || q.limit > CareService::kMaxLimit) {
+    return core::InvalidInput("limit must be between 1 and " +
+                              std::to_string(CareService::kMaxLimit));
+  }
+  if (q.offset < 0) return core::InvalidInput("offset must not be negative");
+  if (!core::IsValidUtf8(q.words) || CodePoints(q.words) > 200) {
+    return core::InvalidInput("search words must be valid UTF-8, at most 200 characters");
+  }
+  std::string sql;
+  if (q.author_id < 0) return core::InvalidInput("author must be a user id");
+  if (q.author_id > 0) {
+    sql += " AND p.author_id = ?";
+    params.emplace_back(q.author_id);
+  }
+  if (!q.occupation.empty()) {
+    if (!auth::ParseOccupation(q.occupation)) {
+      return core::InvalidInput("occupation must be an occupation code");
+    }
+    sql += " AND p.author_occupation = ?";
+    params.emplace_back(q.occupation);
+  }
+  int64_t start = 0, end = 0;
+  TSUNAGU_RETURN_IF_ERROR(DateRange(q.from, q.to, &start, &end));
+  if (start) {
+    sql += " AND p.sort_at >= ?";
+    params.emplace_back(start);
+  }
+  if (end) {
+    sql += " AND p.sort_at < ?";
+    params.emplace_back(end);
+  }
+  if (!q.pin.empty()) {
+    const auto& colors = PinColors();
+    if (std::find(colors.begin(), colors.end(), q.pin) == colors.end()) {
+      return core::InvalidInput("pin must be one of red, orange, yellow, green, blue, purple");
+    }
+    sql +=
+        " AND EXISTS (SELECT 1 FROM care_pins pin WHERE pin.post_id = p.id AND pin.user_id = ? "
+        "AND pin.color = ?)";
+    params.emplace_back(viewer_id);
+    params.emplace_back(q.pin);
+  }
+  for (const auto& word : SearchWords(q.words)) {
+    sql += " AND p.search_text LIKE ? ESCAPE '!'";
+    params.emplace_back(LikePattern(word));
+  }
+  return sql;
+}
 
 Post PostFromRow(const store::Row& r) {
   Post p;
@@ -119,7 +271,8 @@ CareService::CareService(store::Database& db, const core::Clock& clock,
       audit_(audit) {}
 
 store::MigrationSet CareService::Migrations() {
-  return {"care", {R"sql(
+  return {"care",
+          {R"sql(
 CREATE TABLE care_groups (
   id {{ID}},
   patient_id BIGINT NOT NULL,
@@ -180,6 +333,32 @@ CREATE TABLE care_reads (
   read_at BIGINT NOT NULL,
   PRIMARY KEY (post_id, user_id)
 )
+)sql",
+           R"sql(
+ALTER TABLE care_posts ADD COLUMN author_occupation TEXT NOT NULL DEFAULT '';
+CREATE INDEX care_posts_author ON care_posts (group_id, author_id, sort_at);
+CREATE TABLE care_files (
+  id {{ID}},
+  post_id BIGINT NOT NULL REFERENCES care_posts (id),
+  patient_id BIGINT NOT NULL,
+  position INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  file_name TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  size BIGINT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX care_files_post ON care_files (post_id, position);
+CREATE INDEX care_files_blob ON care_files (sha256);
+CREATE TABLE care_pins (
+  post_id BIGINT NOT NULL REFERENCES care_posts (id),
+  user_id BIGINT NOT NULL,
+  color TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (post_id, user_id, color)
+);
+CREATE INDEX care_pins_user ON care_pins (user_id, color, post_id)
 )sql"}};
 }
 
@@ -199,18 +378,45 @@ void CareService::Audit(const Actor& actor, const std::string& action, const std
 
 Status CareService::CheckConsent(int64_t patient_id, int64_t facility_id,
                                  auth::Occupation occupation) const {
-  bool family = occupation == auth::Occupation::kFamily;
-  if (!family && facility_id != 0 && patients_.IsLinkedTo(patient_id, facility_id)) {
-    return Status::Ok();
+  const bool family = occupation == auth::Occupation::kFamily;
+  // Decisions are cached for a second; any consent or link change in this
+  // process moves the access epoch and empties the cache at once.
+  const uint64_t epoch = core::AccessEpoch();
+  const int64_t now = clock_.NowMillis();
+  const ConsentKey key{patient_id, facility_id, family};
+  {
+    std::lock_guard lock(consent_mu_);
+    if (consent_epoch_ != epoch) {
+      consent_cache_.clear();
+      consent_epoch_ = epoch;
+    }
+    auto it = consent_cache_.find(key);
+    if (it != consent_cache_.end() && now - it->second.at < kConsentCacheMillis &&
+        now >= it->second.at) {
+      return it->second.status;
+    }
   }
-  auto active = consents_.ActiveFor(
-      patient_id, family ? consent::Scope::kFamily : consent::Scope::kCareTeam, consents_.Today());
-  if (!active) return active.error();
-  for (const auto& c : *active) {
-    if (c.viewer_facility_id == 0 || c.viewer_facility_id == facility_id) return Status::Ok();
+  Status decision = Status::Ok();
+  if (family || facility_id == 0 || !patients_.IsLinkedTo(patient_id, facility_id)) {
+    auto active = consents_.ActiveFor(patient_id,
+                                      family ? consent::Scope::kFamily : consent::Scope::kCareTeam,
+                                      consents_.Today());
+    if (!active) return active.error();  // storage errors are not cached
+    decision = core::Forbidden(family ? "no active family consent covers this patient"
+                                      : "no active care-team consent covers this facility");
+    for (const auto& c : *active) {
+      if (c.viewer_facility_id == 0 || c.viewer_facility_id == facility_id) {
+        decision = Status::Ok();
+        break;
+      }
+    }
   }
-  return core::Forbidden(family ? "no active family consent covers this patient"
-                                : "no active care-team consent covers this facility");
+  std::lock_guard lock(consent_mu_);
+  if (consent_epoch_ == epoch) {
+    if (consent_cache_.size() >= kConsentCacheEntries) consent_cache_.clear();
+    consent_cache_[key] = {decision, now};
+  }
+  return decision;
 }
 
 std::string CareService::NameOf(int64_t user_id) const {
@@ -237,17 +443,26 @@ std::vector<Member> CareService::LoadMembers(int64_t group_id) const {
       "SELECT user_id, role, added_at FROM care_members WHERE group_id = ? ORDER BY user_id",
       {Value{group_id}});
   if (!rs) return out;
+  std::vector<int64_t> ids;
   for (const auto& r : rs->rows) {
     Member m;
     m.user_id = r.Int(0);
     m.role = r.Text(1) == "owner" ? MemberRole::kOwner : MemberRole::kMember;
     m.added_at = r.Int(2);
-    if (auto u = accounts_.Get(m.user_id)) {
-      m.display_name = u->display_name;
-      m.facility_id = u->facility_id;
-      m.occupation = u->occupation;
-    }
+    ids.push_back(m.user_id);
     out.push_back(std::move(m));
+  }
+  // Names, facilities and occupations of all members in one query.
+  if (auto users = accounts_.ListByIds(ids)) {
+    std::map<int64_t, const auth::User*> by_id;
+    for (const auto& u : *users) by_id[u.id] = &u;
+    for (auto& m : out) {
+      auto it = by_id.find(m.user_id);
+      if (it == by_id.end()) continue;
+      m.display_name = it->second->display_name;
+      m.facility_id = it->second->facility_id;
+      m.occupation = it->second->occupation;
+    }
   }
   std::stable_partition(out.begin(), out.end(),
                         [](const Member& m) { return m.role == MemberRole::kOwner; });
@@ -296,7 +511,7 @@ Result<CareService::Access> CareService::RequireMember(const Actor& actor, int64
 
 Result<Post> CareService::LoadPost(int64_t post_id, int64_t* deleted_at) const {
   TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(std::string("SELECT ") + kPostColumns +
-                                                  ", deleted_at FROM care_posts WHERE id = ?",
+                                                  ", p.deleted_at FROM care_posts p WHERE p.id = ?",
                                               {Value{post_id}}));
   if (rs.empty()) return core::NotFound("post not found");
   Post p = PostFromRow(rs.rows[0]);
@@ -305,6 +520,11 @@ Result<Post> CareService::LoadPost(int64_t post_id, int64_t* deleted_at) const {
                                                   "WHERE post_id = ? ORDER BY position",
                                                   {Value{post_id}}));
   for (const auto& r : values.rows) p.values.push_back({r.Text(0), r.Text(1)});
+  TSUNAGU_ASSIGN_OR_RETURN(auto files,
+                           db_.Query(std::string("SELECT ") + kFileColumns +
+                                         " FROM care_files WHERE post_id = ? ORDER BY position",
+                                     {Value{post_id}}));
+  for (const auto& r : files.rows) p.attachments.push_back(AttachmentFromRow(r));
   p.author_name = NameOf(p.author_id);
   return p;
 }
@@ -314,8 +534,9 @@ Result<Post> CareService::LoadPost(int64_t post_id, int64_t* deleted_at) const {
 // a deleted post is Conflict for writes and NotFound for reads (the caller
 // decides by the action).
 Result<CareService::Access> CareService::RequirePost(const Actor& actor, int64_t post_id,
-                                                     const std::string& action, Post* post) {
-  std::string object = PostObject(post_id);
+                                                     const std::string& action, Post* post,
+                                                     const std::string& object_name) {
+  std::string object = object_name.empty() ? PostObject(post_id) : object_name;
   int64_t deleted_at = 0;
   auto loaded = LoadPost(post_id, &deleted_at);
   if (!loaded) {
@@ -483,6 +704,57 @@ Status CareService::RemoveMember(const Actor& actor, int64_t group_id, int64_t u
 
 // --- posts -------------------------------------------------------------------
 
+Result<std::vector<Attachment>> CareService::CheckFiles(const NewPost& post) const {
+  if (post.files.size() > kMaxFilesPerPost) {
+    return core::InvalidInput("at most " + std::to_string(kMaxFilesPerPost) + " files per post");
+  }
+  std::vector<Attachment> out;
+  for (size_t i = 0; i < post.files.size(); ++i) {
+    const NewAttachment& f = post.files[i];
+    std::string n = "file " + std::to_string(i + 1);
+    // Only the last path segment: old browsers send "C:\\Users\\...\\a.jpg".
+    std::string name = f.file_name.substr(f.file_name.find_last_of("/\\") + 1);
+    name = core::Trim(name);
+    if (name.empty()) name = "file";
+    if (!core::IsValidUtf8(name)) return core::InvalidInput(n + ": name must be valid UTF-8");
+    if (std::any_of(name.begin(), name.end(),
+                    [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7F; })) {
+      return core::InvalidInput(n + ": name must not contain control characters");
+    }
+    if (CodePoints(name) > kMaxFileNameChars) {
+      return core::InvalidInput(n + ": name must be at most " + std::to_string(kMaxFileNameChars) +
+                                " characters");
+    }
+    if (f.bytes.empty()) return core::InvalidInput(n + " is empty");
+    if (f.bytes.size() > max_file_bytes_) {
+      return core::TooLarge(n + " is larger than " + std::to_string(max_file_bytes_ / 1024 / 1024) +
+                            " MB");
+    }
+    auto type = DetectAttachmentType(f.bytes);
+    if (!type) return core::InvalidInput("file type not allowed");
+    if (type->kind != AttachmentKind::kImage && DeclaresImage(f.declared_type, name)) {
+      return core::InvalidInput("file type not allowed: " + n + " is not an image");
+    }
+    Attachment a;
+    a.file_name = std::move(name);
+    a.content_type = std::string(type->content_type);
+    a.size = static_cast<int64_t>(f.bytes.size());
+    a.kind = type->kind;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// Called with file_write_mutex_ held: every care_files row that names a blob
+// was committed under the same mutex, so a blob without a row is garbage.
+void CareService::RemoveUnreferencedBlobs(const std::vector<std::string>& hashes) {
+  std::set<std::string> distinct(hashes.begin(), hashes.end());
+  for (const auto& sha : distinct) {
+    auto rs = db_.Query("SELECT 1 FROM care_files WHERE sha256 = ? LIMIT 1", {Value{sha}});
+    if (rs && rs->empty()) (void)blobs_->Remove(sha);
+  }
+}
+
 Result<Post> CareService::CreatePost(const Actor& actor, int64_t group_id, const NewPost& post) {
   const std::string action = "care.post.create";
   std::string object = GroupObject(group_id);
@@ -493,9 +765,12 @@ Result<Post> CareService::CreatePost(const Actor& actor, int64_t group_id, const
     return core::Forbidden("family members cannot write posts; they can comment");
   }
   if (access.group.archived()) return core::Conflict("the care group is archived");
-  NewPost clean = post;
+  NewPost clean;  // without the files: their bytes are not copied
+  clean.kind = post.kind;
   clean.title = core::Trim(post.title);
   clean.body = core::Trim(post.body);
+  clean.to_family = post.to_family;
+  clean.draft = post.draft;
   TSUNAGU_RETURN_IF_ERROR(CheckText("title", clean.title, kMaxTitleChars));
   TSUNAGU_RETURN_IF_ERROR(CheckText("body", clean.body, kMaxBodyChars));
   std::vector<TemplateValue> values;
@@ -506,33 +781,77 @@ Result<Post> CareService::CreatePost(const Actor& actor, int64_t group_id, const
     }
   } else {
     if (!post.values.empty()) return core::InvalidInput("only status posts carry template values");
-    if (clean.body.empty()) return core::InvalidInput("body is required");
+    if (clean.kind == PostKind::kMessage && clean.body.empty()) {
+      return core::InvalidInput("body is required");
+    }
   }
-  int64_t now = clock_.NowMillis();
-  TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin());
-  TSUNAGU_ASSIGN_OR_RETURN(
-      auto rs,
-      tx->Query("INSERT INTO care_posts (group_id, patient_id, author_id, kind, title, body, "
-                "search_text, to_family, draft, created_at, published_at, sort_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                {Value{group_id}, Value{access.group.patient_id}, Value{actor.user_id},
-                 Value{std::string(ToString(clean.kind))}, Value{clean.title}, Value{clean.body},
-                 Value{SearchText(clean, values)}, Value{int64_t{clean.to_family ? 1 : 0}},
-                 Value{int64_t{clean.draft ? 1 : 0}}, Value{now},
-                 Value{clean.draft ? int64_t{0} : now}, Value{now}}));
-  int64_t id = rs.rows.at(0).Int(0);
-  for (const auto& v : values) {
-    int64_t position = FindTemplateItem(v.item) - StatusTemplate().data();
-    TSUNAGU_RETURN_IF_ERROR(
-        tx->Execute("INSERT INTO care_post_values (post_id, patient_id, position, item, value) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    {Value{id}, Value{access.group.patient_id}, Value{position}, Value{v.item},
-                     Value{v.value}}));
+  TSUNAGU_ASSIGN_OR_RETURN(std::vector<Attachment> files, CheckFiles(post));
+  if (clean.kind == PostKind::kPhoto &&
+      std::none_of(files.begin(), files.end(),
+                   [](const Attachment& a) { return a.kind == AttachmentKind::kImage; })) {
+    return core::InvalidInput("a photo post needs at least one image");
   }
-  TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+  if (clean.kind == PostKind::kFile && files.empty()) {
+    return core::InvalidInput("a file post needs at least one file");
+  }
+  if (!files.empty() && !blobs_) return core::Unavailable("file storage is not configured");
+
+  // Everything is checked: write the blobs, then the rows; on any failure
+  // remove the blobs no committed row names, so nothing is left behind.
+  std::unique_lock<std::mutex> lock(file_write_mutex_, std::defer_lock);
+  if (!files.empty()) lock.lock();
+  std::vector<std::string> hashes;
+  auto store = [&]() -> Result<int64_t> {
+    for (const auto& f : post.files) {
+      TSUNAGU_ASSIGN_OR_RETURN(std::string sha, blobs_->Put(f.bytes));
+      hashes.push_back(std::move(sha));
+    }
+    int64_t now = clock_.NowMillis();
+    TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin());
+    TSUNAGU_ASSIGN_OR_RETURN(
+        auto rs,
+        tx->Query("INSERT INTO care_posts (group_id, patient_id, author_id, "
+                  "author_occupation, kind, title, body, search_text, to_family, draft, "
+                  "created_at, published_at, sort_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                  {Value{group_id}, Value{access.group.patient_id}, Value{actor.user_id},
+                   Value{std::string(auth::ToString(actor.occupation))},
+                   Value{std::string(ToString(clean.kind))}, Value{clean.title}, Value{clean.body},
+                   Value{SearchText(clean, values, files)}, Value{int64_t{clean.to_family ? 1 : 0}},
+                   Value{int64_t{clean.draft ? 1 : 0}}, Value{now},
+                   Value{clean.draft ? int64_t{0} : now}, Value{now}}));
+    int64_t id = rs.rows.at(0).Int(0);
+    for (const auto& v : values) {
+      int64_t position = FindTemplateItem(v.item) - StatusTemplate().data();
+      TSUNAGU_RETURN_IF_ERROR(
+          tx->Execute("INSERT INTO care_post_values (post_id, patient_id, position, item, value) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      {Value{id}, Value{access.group.patient_id}, Value{position}, Value{v.item},
+                       Value{v.value}}));
+    }
+    for (size_t i = 0; i < files.size(); ++i) {
+      const Attachment& f = files[i];
+      TSUNAGU_RETURN_IF_ERROR(
+          tx->Execute("INSERT INTO care_files (post_id, patient_id, position, sha256, file_name, "
+                      "content_type, kind, size, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      {Value{id}, Value{access.group.patient_id}, Value{static_cast<int64_t>(i)},
+                       Value{hashes[i]}, Value{f.file_name}, Value{f.content_type},
+                       Value{std::string(ToString(f.kind))}, Value{f.size}, Value{now}}));
+    }
+    TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+    return id;
+  };
+  auto stored = store();
+  if (!stored) {
+    if (!hashes.empty()) RemoveUnreferencedBlobs(hashes);
+    return stored.error();
+  }
+  if (lock.owns_lock()) lock.unlock();
+  int64_t id = *stored;
   Audit(actor, action, PostObject(id), rid, "success",
         std::string(ToString(clean.kind)) + (clean.draft ? " draft" : "") +
-            (clean.to_family ? " family" : ""));
+            (clean.to_family ? " family" : "") +
+            (files.empty() ? "" : " files:" + std::to_string(files.size())));
   int64_t deleted_at = 0;
   auto created = LoadPost(id, &deleted_at);
   if (created && !created->draft) Notify(CareEvent::Kind::kPost, access, *created, 0);
@@ -571,34 +890,98 @@ Status CareService::DeletePost(const Actor& actor, int64_t post_id) {
   return Status::Ok();
 }
 
-Result<std::vector<PostSummary>> CareService::Summaries(const Access& access,
-                                                        const std::vector<Post>& posts) {
-  std::vector<PostSummary> out;
-  for (const auto& p : posts) {
-    PostSummary s;
-    s.post = p;
-    std::set<int64_t> audience;
-    if (!p.draft) {
-      for (const auto& m : access.members) {
-        if (m.user_id == p.author_id) continue;
-        if (m.occupation == auth::Occupation::kFamily && !p.to_family) continue;
-        audience.insert(m.user_id);
+Status CareService::CompletePosts(
+    std::vector<Post>& posts, const std::map<int64_t, const std::vector<Member>*>& members) const {
+  if (posts.empty()) return Status::Ok();
+  std::vector<Value> ids;
+  std::map<int64_t, Post*> by_id;
+  for (auto& p : posts) {
+    ids.emplace_back(p.id);
+    by_id[p.id] = &p;
+  }
+  std::string in = " IN (" + Placeholders(ids.size()) + ")";
+  TSUNAGU_ASSIGN_OR_RETURN(auto values,
+                           db_.Query("SELECT post_id, item, value FROM care_post_values WHERE "
+                                     "post_id" +
+                                         in + " ORDER BY post_id, position",
+                                     ids));
+  for (const auto& r : values.rows) by_id.at(r.Int(0))->values.push_back({r.Text(1), r.Text(2)});
+  TSUNAGU_ASSIGN_OR_RETURN(auto files, db_.Query(std::string("SELECT ") + kFileColumns +
+                                                     " FROM care_files WHERE post_id" + in +
+                                                     " ORDER BY post_id, position",
+                                                 ids));
+  for (const auto& r : files.rows) by_id.at(r.Int(1))->attachments.push_back(AttachmentFromRow(r));
+  std::map<int64_t, std::string> names;  // authors who are no longer members
+  for (auto& p : posts) {
+    p.author_name.clear();
+    if (auto g = members.find(p.group_id); g != members.end()) {
+      for (const auto& m : *g->second) {
+        if (m.user_id == p.author_id) p.author_name = m.display_name;
       }
     }
-    s.audience_count = static_cast<int64_t>(audience.size());
-    TSUNAGU_ASSIGN_OR_RETURN(
-        auto reads, db_.Query("SELECT user_id FROM care_reads WHERE post_id = ?", {Value{p.id}}));
-    for (const auto& r : reads.rows) {
-      int64_t uid = r.Int(0);
-      if (audience.count(uid)) ++s.read_count;
-      if (uid == access.self.user_id) s.read = true;
+    if (p.author_name.empty()) {
+      auto [it, inserted] = names.try_emplace(p.author_id);
+      if (inserted) it->second = NameOf(p.author_id);
+      p.author_name = it->second;
     }
-    if (p.author_id == access.self.user_id) s.read = true;
-    TSUNAGU_ASSIGN_OR_RETURN(
-        auto comments,
-        db_.Query("SELECT COUNT(*) FROM care_comments WHERE post_id = ?", {Value{p.id}}));
-    s.comment_count = comments.empty() ? 0 : comments.rows[0].Int(0);
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<PostSummary>> CareService::Summaries(
+    int64_t viewer_id, const std::vector<Post>& posts,
+    const std::map<int64_t, const std::vector<Member>*>& members) {
+  std::vector<PostSummary> out;
+  if (posts.empty()) return out;
+  std::vector<Value> ids;
+  std::map<int64_t, size_t> index;
+  for (const auto& p : posts) {
+    index[p.id] = out.size();
+    ids.emplace_back(p.id);
+    PostSummary s;
+    s.post = p;
     out.push_back(std::move(s));
+  }
+  std::string in = " IN (" + Placeholders(ids.size()) + ")";
+  // The audience of each post: current members who may see it, author excluded.
+  std::vector<std::set<int64_t>> audiences(out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const Post& p = out[i].post;
+    auto g = members.find(p.group_id);
+    if (p.draft || g == members.end()) continue;
+    for (const auto& m : *g->second) {
+      if (m.user_id == p.author_id) continue;
+      if (m.occupation == auth::Occupation::kFamily && !p.to_family) continue;
+      audiences[i].insert(m.user_id);
+    }
+    out[i].audience_count = static_cast<int64_t>(audiences[i].size());
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto reads, db_.Query("SELECT post_id, user_id FROM care_reads WHERE post_id" + in, ids));
+  for (const auto& r : reads.rows) {
+    size_t i = index.at(r.Int(0));
+    int64_t uid = r.Int(1);
+    if (audiences[i].count(uid)) ++out[i].read_count;
+    if (uid == viewer_id) out[i].read = true;
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto comments, db_.Query("SELECT post_id, COUNT(*) FROM care_comments WHERE post_id" + in +
+                                   " GROUP BY post_id",
+                               ids));
+  for (const auto& r : comments.rows) out[index.at(r.Int(0))].comment_count = r.Int(1);
+  std::vector<Value> pin_params{Value{viewer_id}};
+  pin_params.insert(pin_params.end(), ids.begin(), ids.end());
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto pins,
+      db_.Query("SELECT post_id, color FROM care_pins WHERE user_id = ? AND post_id" + in,
+                pin_params));
+  for (const auto& r : pins.rows) out[index.at(r.Int(0))].pins.push_back(r.Text(1));
+  const auto& colors = PinColors();
+  auto rank = [&](const std::string& c) { return std::find(colors.begin(), colors.end(), c); };
+  for (auto& s : out) {
+    if (s.post.author_id == viewer_id) s.read = true;
+    std::sort(s.pins.begin(), s.pins.end(),
+              [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   }
   return out;
 }
@@ -619,7 +1002,8 @@ Result<PostDetail> CareService::OpenPost(const Actor& actor, int64_t post_id) {
                     {Value{post_id}, Value{actor.user_id}, Value{clock_.NowMillis()}}));
   }
   PostDetail detail;
-  TSUNAGU_ASSIGN_OR_RETURN(auto summaries, Summaries(*access, {post}));
+  TSUNAGU_ASSIGN_OR_RETURN(auto summaries,
+                           Summaries(actor.user_id, {post}, {{post.group_id, &access->members}}));
   detail.summary = std::move(summaries.at(0));
   TSUNAGU_ASSIGN_OR_RETURN(auto comments,
                            db_.Query("SELECT id, post_id, author_id, body, created_at FROM "
@@ -646,50 +1030,226 @@ Result<PostDetail> CareService::OpenPost(const Actor& actor, int64_t post_id) {
 Result<std::vector<PostSummary>> CareService::Timeline(const Actor& actor, int64_t group_id,
                                                        const TimelineQuery& query) {
   const std::string action = query.words.empty() ? "care.timeline.read" : "care.post.search";
-  if (query.limit < 1 || query.limit > kMaxLimit) {
-    return core::InvalidInput("limit must be between 1 and " + std::to_string(kMaxLimit));
-  }
-  if (query.offset < 0) return core::InvalidInput("offset must not be negative");
-  if (!core::IsValidUtf8(query.words) || CodePoints(query.words) > 200) {
-    return core::InvalidInput("search words must be valid UTF-8, at most 200 characters");
-  }
+  std::vector<Value> filter_params;
+  TSUNAGU_ASSIGN_OR_RETURN(std::string filters, FilterSql(query, actor.user_id, filter_params));
   TSUNAGU_ASSIGN_OR_RETURN(Access access,
                            RequireMember(actor, group_id, action, GroupObject(group_id)));
   std::string sql = std::string("SELECT ") + kPostColumns +
-                    " FROM care_posts p WHERE group_id = ? AND deleted_at = 0 AND "
-                    "(draft = 0 OR author_id = ?)";
+                    " FROM care_posts p WHERE p.group_id = ? AND p.deleted_at = 0 AND "
+                    "(p.draft = 0 OR p.author_id = ?)";
   std::vector<Value> params{Value{group_id}, Value{actor.user_id}};
-  if (actor.IsFamily()) sql += " AND to_family = 1 AND draft = 0";
-  for (const auto& word : SearchWords(query.words)) {
-    sql += " AND search_text LIKE ? ESCAPE '!'";
-    params.emplace_back(LikePattern(word));
-  }
+  if (actor.IsFamily()) sql += " AND p.to_family = 1 AND p.draft = 0";
+  sql += filters;
+  params.insert(params.end(), filter_params.begin(), filter_params.end());
   sql += " ORDER BY ";
   if (query.unread_first) {
     sql +=
-        "CASE WHEN author_id = ? OR EXISTS (SELECT 1 FROM care_reads r WHERE r.post_id = p.id "
+        "CASE WHEN p.author_id = ? OR EXISTS (SELECT 1 FROM care_reads r WHERE r.post_id = p.id "
         "AND r.user_id = ?) THEN 1 ELSE 0 END, ";
     params.emplace_back(actor.user_id);
     params.emplace_back(actor.user_id);
   }
-  sql += "sort_at DESC, id DESC LIMIT ? OFFSET ?";
+  sql += "p.sort_at DESC, p.id DESC LIMIT ? OFFSET ?";
   params.emplace_back(int64_t{query.limit});
   params.emplace_back(int64_t{query.offset});
   TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
   std::vector<Post> posts;
-  for (const auto& r : rs.rows) {
-    Post p = PostFromRow(r);
-    p.author_name = NameOf(p.author_id);
-    TSUNAGU_ASSIGN_OR_RETURN(auto values, db_.Query("SELECT item, value FROM care_post_values "
-                                                    "WHERE post_id = ? ORDER BY position",
-                                                    {Value{p.id}}));
-    for (const auto& v : values.rows) p.values.push_back({v.Text(0), v.Text(1)});
-    posts.push_back(std::move(p));
-  }
-  TSUNAGU_ASSIGN_OR_RETURN(auto out, Summaries(access, posts));
+  for (const auto& r : rs.rows) posts.push_back(PostFromRow(r));
+  std::map<int64_t, const std::vector<Member>*> members{{group_id, &access.members}};
+  TSUNAGU_RETURN_IF_ERROR(CompletePosts(posts, members));
+  TSUNAGU_ASSIGN_OR_RETURN(auto out, Summaries(actor.user_id, posts, members));
   Audit(actor, action, GroupObject(group_id), access.group.regional_id, "success",
         std::to_string(out.size()) + " posts");
   return out;
+}
+
+Result<std::vector<FoundPost>> CareService::Search(const Actor& actor, const TimelineQuery& query) {
+  const std::string action = "care.post.search";
+  const std::string object = "care_search";
+  std::vector<Value> filter_params;
+  TSUNAGU_ASSIGN_OR_RETURN(std::string filters, FilterSql(query, actor.user_id, filter_params));
+  if (SearchWords(query.words).empty() && filter_params.empty()) {
+    return core::InvalidInput("q (search words) or a filter is required");
+  }
+  // The actor's groups (one query), kept only where consent still covers
+  // the actor, as every other call checks it.
+  TSUNAGU_ASSIGN_OR_RETURN(auto groups,
+                           db_.Query("SELECT g.id, g.patient_id, g.name FROM care_groups g JOIN "
+                                     "care_members m ON m.group_id = g.id WHERE m.user_id = ?",
+                                     {Value{actor.user_id}}));
+  std::map<int64_t, std::string> names;
+  std::vector<Value> group_ids;
+  for (const auto& r : groups.rows) {
+    if (!CheckConsent(r.Int(1), actor.facility_id, actor.occupation).ok()) continue;
+    names[r.Int(0)] = r.Text(2);
+    group_ids.emplace_back(r.Int(0));
+  }
+  std::vector<FoundPost> out;
+  if (group_ids.empty()) {
+    Audit(actor, action, object, "", "success", "0 posts");
+    return out;
+  }
+  // One branch per group, each walking that group's timeline index newest
+  // first for at most offset + limit matches, then the newest of them all:
+  // a page costs about groups x page rows instead of every post of every
+  // group (a single "group_id IN (...)" query must sort them all).
+  const int64_t per_group = int64_t{query.offset} + query.limit;
+  std::string sql;
+  std::vector<Value> params;
+  for (size_t i = 0; i < group_ids.size(); ++i) {
+    if (i) sql += " UNION ALL ";
+    sql += std::string("SELECT * FROM (SELECT ") + kPostColumns +
+           ", p.sort_at FROM care_posts p WHERE p.group_id = ? AND p.deleted_at = 0 AND "
+           "(p.draft = 0 OR p.author_id = ?)";
+    if (actor.IsFamily()) sql += " AND p.to_family = 1 AND p.draft = 0";
+    sql += filters + " ORDER BY p.sort_at DESC, p.id DESC LIMIT ?) g" + std::to_string(i);
+    params.push_back(group_ids[i]);
+    params.emplace_back(actor.user_id);
+    params.insert(params.end(), filter_params.begin(), filter_params.end());
+    params.emplace_back(per_group);
+  }
+  sql = std::string("SELECT ") + kPostColumns + " FROM (" + sql +
+        ") p ORDER BY p.sort_at DESC, p.id DESC LIMIT ? OFFSET ?";
+  params.emplace_back(int64_t{query.limit});
+  params.emplace_back(int64_t{query.offset});
+  TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
+  std::vector<Post> posts;
+  std::set<int64_t> page_groups;
+  for (const auto& r : rs.rows) {
+    posts.push_back(PostFromRow(r));
+    page_groups.insert(posts.back().group_id);
+  }
+  // Members of the groups on this page only (for names and audiences).
+  std::map<int64_t, std::vector<Member>> loaded;
+  for (int64_t g : page_groups) loaded[g] = LoadMembers(g);
+  std::map<int64_t, const std::vector<Member>*> members;
+  for (const auto& [g, list] : loaded) members[g] = &list;
+  TSUNAGU_RETURN_IF_ERROR(CompletePosts(posts, members));
+  TSUNAGU_ASSIGN_OR_RETURN(auto summaries, Summaries(actor.user_id, posts, members));
+  std::string seen;
+  for (int64_t g : page_groups) seen += (seen.empty() ? "" : ",") + std::to_string(g);
+  for (auto& s : summaries) {
+    std::string name = names[s.post.group_id];
+    out.push_back({std::move(s), std::move(name)});
+  }
+  Audit(actor, action, object, "", "success",
+        std::to_string(out.size()) + " posts" + (seen.empty() ? "" : " in care_group:" + seen));
+  return out;
+}
+
+Result<std::vector<std::string>> CareService::SetPins(const Actor& actor, int64_t post_id,
+                                                      const std::vector<std::string>& colors) {
+  const std::string action = "care.post.pin";
+  std::vector<std::string> pins;
+  for (std::string_view c : PinColors()) {
+    if (std::find(colors.begin(), colors.end(), c) != colors.end()) pins.emplace_back(c);
+  }
+  for (const auto& c : colors) {
+    if (std::find(pins.begin(), pins.end(), c) == pins.end()) {
+      return core::InvalidInput("colors must be among red, orange, yellow, green, blue, purple");
+    }
+  }
+  Post post;
+  TSUNAGU_ASSIGN_OR_RETURN(Access access, RequirePost(actor, post_id, action, &post));
+  int64_t now = clock_.NowMillis();
+  TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin());
+  TSUNAGU_RETURN_IF_ERROR(tx->Execute("DELETE FROM care_pins WHERE post_id = ? AND user_id = ?",
+                                      {Value{post_id}, Value{actor.user_id}}));
+  for (const auto& c : pins) {
+    TSUNAGU_RETURN_IF_ERROR(
+        tx->Execute("INSERT INTO care_pins (post_id, user_id, color, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    {Value{post_id}, Value{actor.user_id}, Value{c}, Value{now}}));
+  }
+  TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+  std::string reason;
+  for (const auto& c : pins) reason += (reason.empty() ? "" : ",") + c;
+  Audit(actor, action, PostObject(post_id), access.group.regional_id, "success",
+        reason.empty() ? "cleared" : reason);
+  return pins;
+}
+
+Result<std::vector<ItemSeries>> CareService::Series(const Actor& actor, int64_t group_id,
+                                                    const SeriesQuery& query) {
+  const std::string action = "care.series.read";
+  if (query.items.empty()) return core::InvalidInput("items is required");
+  if (query.items.size() > kMaxSeriesItems) {
+    return core::InvalidInput("at most " + std::to_string(kMaxSeriesItems) + " items");
+  }
+  for (size_t i = 0; i < query.items.size(); ++i) {
+    const std::string& key = query.items[i];
+    const TemplateItem* item = FindTemplateItem(key);
+    std::string shown = core::IsValidUtf8(key) ? key.substr(0, 64) : "an item";
+    if (!item) return core::InvalidInput("unknown template item " + shown);
+    if (item->type != TemplateItem::Type::kInteger && item->type != TemplateItem::Type::kDecimal) {
+      return core::InvalidInput(shown + " is not a numeric item");
+    }
+    if (std::find(query.items.begin(), query.items.begin() + i, key) != query.items.begin() + i) {
+      return core::InvalidInput("duplicate item " + shown);
+    }
+  }
+  int64_t start = 0, end = 0;
+  TSUNAGU_RETURN_IF_ERROR(DateRange(query.from, query.to, &start, &end));
+  TSUNAGU_ASSIGN_OR_RETURN(Access access,
+                           RequireMember(actor, group_id, action, GroupObject(group_id)));
+  std::vector<ItemSeries> out;
+  for (const auto& key : query.items) {
+    std::string sql =
+        "SELECT v.post_id, p.published_at, v.value FROM care_post_values v JOIN care_posts p ON "
+        "p.id = v.post_id WHERE v.patient_id = ? AND v.item = ? AND p.group_id = ? AND "
+        "p.deleted_at = 0 AND p.draft = 0";
+    std::vector<Value> params{Value{access.group.patient_id}, Value{key}, Value{group_id}};
+    if (actor.IsFamily()) sql += " AND p.to_family = 1";
+    if (start) {
+      sql += " AND p.published_at >= ?";
+      params.emplace_back(start);
+    }
+    if (end) {
+      sql += " AND p.published_at < ?";
+      params.emplace_back(end);
+    }
+    sql += " ORDER BY p.published_at DESC, p.id DESC LIMIT ?";
+    params.emplace_back(static_cast<int64_t>(kMaxSeriesPoints));
+    TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
+    ItemSeries series;
+    series.item = key;
+    for (auto r = rs.rows.rbegin(); r != rs.rows.rend(); ++r) {
+      series.points.push_back({r->Int(0), r->Int(1), std::strtod(r->Text(2).c_str(), nullptr)});
+    }
+    out.push_back(std::move(series));
+  }
+  std::string items;
+  for (const auto& key : query.items) items += (items.empty() ? "" : ",") + key;
+  Audit(actor, action, GroupObject(group_id), access.group.regional_id, "success", items);
+  return out;
+}
+
+Result<AttachmentFile> CareService::OpenFile(const Actor& actor, int64_t file_id) {
+  const std::string action = "care.file.read";
+  const std::string object = FileObject(file_id);
+  TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(std::string("SELECT ") + kFileColumns +
+                                                  ", sha256 FROM care_files WHERE id = ?",
+                                              {Value{file_id}}));
+  if (rs.empty()) {
+    Audit(actor, action, object, "", "failure", "file not found");
+    return core::NotFound("file not found");
+  }
+  AttachmentFile file{AttachmentFromRow(rs.rows[0]), {}};
+  Post post;
+  auto access = RequirePost(actor, file.attachment.post_id, action, &post, object);
+  if (!access) {
+    // Files of deleted or invisible posts are not found, like the posts.
+    if (access.error().code() == core::Code::kForbidden) return access.error();
+    return core::NotFound("file not found");
+  }
+  auto path = blobs_ ? blobs_->PathOf(rs.rows[0].Text(6)) : std::nullopt;
+  if (!path) {
+    Audit(actor, action, object, access->group.regional_id, "failure", "file bytes missing");
+    return core::Internal("internal error", "care file blob missing: " + object);
+  }
+  file.path = *path;
+  Audit(actor, action, object, access->group.regional_id);
+  return file;
 }
 
 Result<Comment> CareService::AddComment(const Actor& actor, int64_t post_id,

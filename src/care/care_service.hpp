@@ -1,8 +1,12 @@
 #pragma once
 // The care SNS service (docs/care.md): one care group per regional patient,
 // its members, posts (today's status from the template, messages), drafts,
-// comments, read receipts and free-word search. Owns the tables care_groups,
-// care_members, care_posts, care_post_values, care_comments and care_reads.
+// comments, read receipts, files and photos, pins, filters, free-word search
+// (per group and across the user's groups) and time series of numeric
+// template items. Owns the tables care_groups, care_members, care_posts,
+// care_post_values, care_comments, care_reads, care_files and care_pins, and
+// the bytes of post files in its own BlobStore (content-addressed, shared by
+// no other module, so a blob no care_files row names is garbage).
 //
 // Access: only current members see a group; removal or leaving ends access
 // at once (every call re-reads the membership). Each call also checks consent:
@@ -25,13 +29,18 @@
 //
 // Ownership: borrows every reference; they must outlive the service.
 // Thread-safety: stateless over the Database; safe to share between threads.
+// Writes of post files are serialised in-process (blob write, commit and
+// clean-up of a failed post's blobs happen under one mutex).
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "care/types.hpp"
 #include "core/clock.hpp"
 #include "core/status.hpp"
+#include "store/blob_store.hpp"
 #include "store/database.hpp"
 #include "store/migrations.hpp"
 
@@ -54,6 +63,11 @@ class CareService {
   static constexpr size_t kMaxBodyChars = 10000;
   static constexpr size_t kMaxCommentChars = 4000;
   static constexpr int kMaxLimit = 100;
+  static constexpr size_t kMaxFilesPerPost = 10;
+  static constexpr size_t kMaxFileNameChars = 255;
+  static constexpr size_t kDefaultFileMaxBytes = 20 * 1024 * 1024;
+  static constexpr size_t kMaxSeriesItems = 10;
+  static constexpr size_t kMaxSeriesPoints = 1000;  // per item, the latest ones
 
   CareService(store::Database& db, const core::Clock& clock, registry::PatientService& patients,
               const consent::ConsentService& consents, auth::AccountService& accounts,
@@ -82,9 +96,23 @@ class CareService {
   // themself), except the owner (Conflict: archive the group instead).
   core::Status RemoveMember(const Actor& actor, int64_t group_id, int64_t user_id);
 
+  // Where post files are kept and how large one may be (bytes). Borrowed;
+  // set before serving. Without a store, posts with files are Unavailable.
+  void SetFileStore(store::BlobStore* blobs, size_t max_file_bytes) {
+    blobs_ = blobs;
+    max_file_bytes_ = max_file_bytes;
+  }
+  size_t max_file_bytes() const { return max_file_bytes_; }
+
   // --- posts ---------------------------------------------------------------
-  // Status posts need at least one template value; messages need a body.
-  // Family members may not post (Forbidden).
+  // Status posts need at least one template value; messages need a body;
+  // photo posts at least one image; file posts at least one file. Any post
+  // may carry up to kMaxFilesPerPost files, each recognised by its content
+  // (attachment_type.hpp): InvalidInput "file type not allowed" otherwise, or
+  // when a file claimed to be an image is not one; TooLarge over
+  // max_file_bytes(). Files are written only after everything is validated,
+  // and removed again when the post cannot be committed, so a failed call
+  // leaves neither a post nor a blob. Family members may not post (Forbidden).
   core::Result<Post> CreatePost(const Actor& actor, int64_t group_id, const NewPost& post);
   // Publishes the actor's own draft (Conflict if it is not a draft).
   core::Result<Post> PublishDraft(const Actor& actor, int64_t post_id);
@@ -96,8 +124,33 @@ class CareService {
   // by free words: every word must occur in the title, body or text items,
   // compared after core::FoldKana (so ひらがな finds カタカナ and Japanese
   // text matches without spaces).
+  // Filters combine: author, the author's occupation when posting, Japan-time
+  // dates (on the publication time; drafts on their creation time) and the
+  // viewer's pin colour. InvalidInput for a bad limit, offset, date,
+  // occupation or colour.
   core::Result<std::vector<PostSummary>> Timeline(const Actor& actor, int64_t group_id,
                                                   const TimelineQuery& query);
+  // The same query over every group the actor belongs to and may currently
+  // see (consent), newest first; needs words or a filter (InvalidInput).
+  // Audited once per call (care.post.search, object care_search).
+  core::Result<std::vector<FoundPost>> Search(const Actor& actor, const TimelineQuery& query);
+  // Replaces the actor's pins on a post they may see (empty clears); returns
+  // them in PinColors() order. InvalidInput for an unknown colour; Conflict
+  // for a deleted post.
+  core::Result<std::vector<std::string>> SetPins(const Actor& actor, int64_t post_id,
+                                                 const std::vector<std::string>& colors);
+  // Values of numeric template items over time, oldest first, from the
+  // group's published, not deleted posts the actor may see (family: posts
+  // published to the family). InvalidInput for unknown or non-numeric items,
+  // duplicates, none or more than kMaxSeriesItems, or bad dates.
+  core::Result<std::vector<ItemSeries>> Series(const Actor& actor, int64_t group_id,
+                                               const SeriesQuery& query);
+
+  // --- files ---------------------------------------------------------------
+  // A post's file for a member who may see the post (audited care.file.read,
+  // object care_file:<id>). NotFound for unknown files and for files of
+  // posts the actor may not see or that were deleted.
+  core::Result<AttachmentFile> OpenFile(const Actor& actor, int64_t file_id);
 
   // --- comments ------------------------------------------------------------
   // Any member who can see the published post, family included (on posts
@@ -130,15 +183,22 @@ class CareService {
   core::Result<Access> RequireMember(const Actor& actor, int64_t group_id,
                                      const std::string& action, const std::string& object);
   core::Result<Access> RequirePost(const Actor& actor, int64_t post_id, const std::string& action,
-                                   Post* post);
+                                   Post* post, const std::string& object = {});
   core::Result<CareGroup> LoadGroup(int64_t group_id) const;
   core::Result<Post> LoadPost(int64_t post_id, int64_t* deleted_at) const;
   core::Status CheckConsent(int64_t patient_id, int64_t facility_id,
                             auth::Occupation occupation) const;
   std::vector<Member> LoadMembers(int64_t group_id) const;
   std::string NameOf(int64_t user_id) const;
-  core::Result<std::vector<PostSummary>> Summaries(const Access& access,
-                                                   const std::vector<Post>& posts);
+  // Completes listed posts (values, files, author names) with one query per
+  // table for the whole page. `members` maps group id to its members.
+  core::Status CompletePosts(std::vector<Post>& posts,
+                             const std::map<int64_t, const std::vector<Member>*>& members) const;
+  core::Result<std::vector<PostSummary>> Summaries(
+      int64_t viewer_id, const std::vector<Post>& posts,
+      const std::map<int64_t, const std::vector<Member>*>& members);
+  core::Result<std::vector<Attachment>> CheckFiles(const NewPost& post) const;
+  void RemoveUnreferencedBlobs(const std::vector<std::string>& hashes);
   void Audit(const Actor& actor, const std::string& action, const std::string& object,
              const std::string& regional_id, const std::string& outcome = "success",
              const std::string& reason = {});
@@ -152,6 +212,26 @@ class CareService {
   auth::AccountService& accounts_;
   audit::AuditLog& audit_;
   CareListener* listener_ = nullptr;
+  store::BlobStore* blobs_ = nullptr;
+  size_t max_file_bytes_ = kDefaultFileMaxBytes;
+  std::mutex file_write_mutex_;
+
+  // Consent decisions (patient, viewer facility, family?) -> Ok/Forbidden.
+  static constexpr int64_t kConsentCacheMillis = 1000;
+  static constexpr size_t kConsentCacheEntries = 100000;
+  struct ConsentKey {
+    int64_t patient_id;
+    int64_t facility_id;
+    bool family;
+    auto operator<=>(const ConsentKey&) const = default;
+  };
+  struct ConsentDecision {
+    core::Status status;
+    int64_t at = 0;  // ms, when decided
+  };
+  mutable std::mutex consent_mu_;
+  mutable uint64_t consent_epoch_ = 0;
+  mutable std::map<ConsentKey, ConsentDecision> consent_cache_;
 };
 
 }  // namespace tsunagu::care

@@ -55,5 +55,22 @@ TEST(AppConfigTest, UnknownIniSettingIsAnError) {
   std::remove(path.c_str());
 }
 
+TEST(AppConfigTest, CareFileLimitFromFlagOrIni) {
+  auto defaults = ParseConfig({});
+  ASSERT_TRUE(defaults);
+  EXPECT_EQ(defaults->care_file_max_bytes, 20 * 1024 * 1024);
+  auto flag = ParseConfig({"--care-file-max-mb", "5"});
+  ASSERT_TRUE(flag) << flag.error().ToString();
+  EXPECT_EQ(flag->care_file_max_bytes, 5 * 1024 * 1024);
+  std::string path = ::testing::TempDir() + "/tsunagu-care.ini";
+  std::ofstream(path) << "[care]\nfile_max_mb = 8\n";
+  auto ini = ParseConfig({"--config", path});
+  ASSERT_TRUE(ini) << ini.error().ToString();
+  EXPECT_EQ(ini->care_file_max_bytes, 8 * 1024 * 1024);
+  std::remove(path.c_str());
+  EXPECT_EQ(ParseConfig({"--care-file-max-mb", "0"}).error().code(), core::Code::kInvalidInput);
+  EXPECT_EQ(ParseConfig({"--care-file-max-mb", "201"}).error().code(), core::Code::kInvalidInput);
+}
+
 }  // namespace
 }  // namespace tsunagu::app

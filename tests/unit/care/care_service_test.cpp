@@ -1,10 +1,15 @@
 // CareService on SQLite and PostgreSQL: groups, membership, posts, drafts,
-// family sharing, comments, read receipts, search, consent and audit.
+// family sharing, comments, read receipts, search, consent and audit; files
+// and photos on posts, pins, timeline filters, the cross-group search and
+// time series of template items.
 #include "care/care_service.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "auth/account_service.hpp"
 #include "auth/password_hasher.hpp"
@@ -25,6 +30,9 @@ class CareServiceTest : public clinical::ClinicalDbTest {
     accounts_ = std::make_unique<auth::AccountService>(db(), clock_, *hasher_);
     care_ =
         std::make_unique<CareService>(db(), clock_, *patients_, *consents_, *accounts_, *audit_);
+    care_blobs_dir_ = tdb_->dir() + "/care-blobs";
+    care_blobs_ = std::make_unique<store::BlobStore>(care_blobs_dir_);
+    care_->SetFileStore(care_blobs_.get(), CareService::kDefaultFileMaxBytes);
     clinic_ = AddFacility("信夫山内科クリニック");
     station_ =
         AddFacility("ふくしま訪問看護ステーション", registry::FacilityType::kVisitingNurseStation);
@@ -108,6 +116,17 @@ class CareServiceTest : public clinical::ClinicalDbTest {
     return ids;
   }
 
+  // Stored blobs of post files (the store's temporary files excluded).
+  int64_t BlobFiles() {
+    int64_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(care_blobs_dir_, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file() && it->path().filename().string().rfind(".tmp", 0) != 0) ++n;
+    }
+    return n;
+  }
+
   int64_t Count(const std::string& table) {
     auto rs = db().Query("SELECT COUNT(*) FROM " + table);
     return rs && !rs->empty() ? rs->rows[0].Int(0) : -1;
@@ -125,6 +144,8 @@ class CareServiceTest : public clinical::ClinicalDbTest {
   std::unique_ptr<auth::PasswordHasher> hasher_;
   std::unique_ptr<auth::AccountService> accounts_;
   std::unique_ptr<CareService> care_;
+  std::string care_blobs_dir_;
+  std::unique_ptr<store::BlobStore> care_blobs_;
   int64_t clinic_ = 0, station_ = 0, other_ = 0;
   registry::Patient patient_;
   auth::User doctor_, nurse_, helper_, family_, outsider_;
@@ -385,6 +406,436 @@ TEST_P(CareServiceTest, ArchivedGroupIsReadOnly) {
   EXPECT_EQ(TimelineIds(nurse_, g), std::vector<int64_t>{p.id});
   // The patient may get a new group after archiving.
   EXPECT_TRUE(care_->CreateGroup(As(doctor_), {patient_.regional_id, "新チーム"}).has_value());
+}
+
+// --- files, pins, filters, search, series -----------------------------------
+
+std::string Jpeg(const std::string& tag) { return std::string("\xFF\xD8\xFF\xE0", 4) + tag; }
+std::string Png(const std::string& tag) { return std::string("\x89PNG\r\n\x1A\n", 8) + tag; }
+std::string Pdf(const std::string& tag) { return "%PDF-1.4\n" + tag; }
+std::string Exe() { return std::string("MZ\x90\0\x03\0\0\0\x04\0\0\0\xFF\xFF", 14); }
+
+NewAttachment File(const std::string& name, const std::string& type, const std::string& bytes) {
+  return NewAttachment{name, type, bytes};
+}
+
+NewPost WithFiles(PostKind kind, std::vector<NewAttachment> files, const std::string& body = "",
+                  bool to_family = false) {
+  NewPost p;
+  p.kind = kind;
+  p.body = body;
+  p.files = std::move(files);
+  p.to_family = to_family;
+  return p;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class PostEventRecorder : public CareListener {
+ public:
+  void OnCareEvent(const CareEvent& e) override { events.push_back(e); }
+  std::vector<CareEvent> events;
+};
+
+TEST_P(CareServiceTest, PhotoPostCarriesFilesThatOnlyItsAudienceMayOpen) {
+  int64_t g = MakeGroup();
+  PostEventRecorder listener;
+  care_->SetListener(&listener);
+  Post p = MustPost(nurse_, g,
+                    WithFiles(PostKind::kPhoto,
+                              {File("残薬.jpg", "image/jpeg", Jpeg("leftover")),
+                               File("薬剤情報.pdf", "application/pdf", Pdf("drug info"))},
+                              "残薬の写真です"));
+  care_->SetListener(nullptr);
+  EXPECT_EQ(p.kind, PostKind::kPhoto);
+  ASSERT_EQ(p.attachments.size(), 2u);
+  EXPECT_EQ(p.attachments[0].file_name, "残薬.jpg");
+  EXPECT_EQ(p.attachments[0].content_type, "image/jpeg");
+  EXPECT_EQ(p.attachments[0].kind, AttachmentKind::kImage);
+  EXPECT_EQ(p.attachments[0].size, 12);
+  EXPECT_EQ(p.attachments[1].content_type, "application/pdf");
+  EXPECT_EQ(p.attachments[1].kind, AttachmentKind::kPdf);
+  EXPECT_EQ(Count("care_files"), 2);
+  EXPECT_EQ(BlobFiles(), 2);
+  ASSERT_EQ(listener.events.size(), 1u);
+  EXPECT_EQ(listener.events[0].post_id, p.id);
+
+  auto opened = care_->OpenFile(As(doctor_), p.attachments[0].id);
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  EXPECT_EQ(ReadAll(opened->path), Jpeg("leftover"));
+  EXPECT_EQ(opened->attachment.file_name, "残薬.jpg");
+  auto reads = Events("care.file.read");
+  ASSERT_EQ(reads.size(), 1u);
+  EXPECT_EQ(reads[0].object, "care_file:" + std::to_string(p.attachments[0].id));
+  EXPECT_EQ(reads[0].patient_id, patient_.regional_id);
+
+  // The timeline and the post screen list the files.
+  auto t = care_->Timeline(As(doctor_), g, {});
+  ASSERT_TRUE(t.has_value());
+  ASSERT_EQ(t->size(), 1u);
+  EXPECT_EQ(t->at(0).post.attachments.size(), 2u);
+  EXPECT_EQ(t->at(0).post.author_name, "nurseさん");
+  auto detail = care_->OpenPost(As(doctor_), p.id);
+  ASSERT_TRUE(detail.has_value());
+  EXPECT_EQ(detail->summary.post.attachments.at(1).file_name, "薬剤情報.pdf");
+
+  // Not published to the family; outsiders are not members; unknown ids.
+  EXPECT_EQ(care_->OpenFile(As(family_), p.attachments[0].id).error().code(),
+            core::Code::kNotFound);
+  EXPECT_EQ(care_->OpenFile(As(outsider_), p.attachments[0].id).error().code(),
+            core::Code::kForbidden);
+  EXPECT_EQ(care_->OpenFile(As(doctor_), 99999).error().code(), core::Code::kNotFound);
+  // Deleted posts' files are gone for everyone.
+  ASSERT_TRUE(care_->DeletePost(As(nurse_), p.id).ok());
+  auto gone = care_->OpenFile(As(doctor_), p.attachments[0].id);
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code(), core::Code::kNotFound);
+  EXPECT_EQ(care_->OpenFile(As(nurse_), p.attachments[1].id).error().code(), core::Code::kNotFound);
+  reads = Events("care.file.read");
+  EXPECT_EQ(std::count_if(reads.begin(), reads.end(),
+                          [](const auto& e) { return e.outcome == "success"; }),
+            1);
+  EXPECT_EQ(reads.size(), 6u);  // every refusal is recorded too
+}
+
+TEST_P(CareServiceTest, DraftFilesAreTheAuthorsAndFamilyOpensFamilyPostsFiles) {
+  int64_t g = MakeGroup();
+  NewPost draft = WithFiles(PostKind::kFile, {File("計画書.pdf", "", Pdf("plan"))});
+  draft.draft = true;
+  Post d = MustPost(nurse_, g, draft);
+  EXPECT_EQ(d.body, "");
+  EXPECT_EQ(care_->OpenFile(As(doctor_), d.attachments.at(0).id).error().code(),
+            core::Code::kNotFound);
+  EXPECT_TRUE(care_->OpenFile(As(nurse_), d.attachments.at(0).id).has_value());
+
+  // A status post may carry a photo (残薬) and be published to the family.
+  NewPost status = Status({{"medication.leftover", "3錠"}}, /*to_family=*/true);
+  status.files = {File("IMG_0001.HEIC", "image/heic",
+                       std::string("\0\0\0\x18"
+                                   "ftypheic\0\0\0\0mif1",
+                                   24))};
+  Post shared = MustPost(nurse_, g, status);
+  ASSERT_EQ(shared.attachments.size(), 1u);
+  EXPECT_EQ(shared.attachments[0].content_type, "image/heic");
+  auto by_family = care_->OpenFile(As(family_), shared.attachments[0].id);
+  ASSERT_TRUE(by_family.has_value()) << by_family.error().ToString();
+}
+
+TEST_P(CareServiceTest, FilesAreCheckedByTheirBytesAndRefusedPostsStoreNothing) {
+  int64_t g = MakeGroup();
+  auto refused = [&](NewPost post) {
+    auto r = care_->CreatePost(As(nurse_), g, post);
+    EXPECT_FALSE(r.has_value());
+    return r ? core::Status::Ok() : r.error();
+  };
+  core::Status exe = refused(WithFiles(PostKind::kPhoto, {File("photo.jpg", "image/jpeg", Exe())}));
+  EXPECT_EQ(exe.code(), core::Code::kInvalidInput);
+  EXPECT_EQ(exe.message(), "file type not allowed");
+  core::Status not_image =
+      refused(WithFiles(PostKind::kFile, {File("scan.jpg", "image/jpeg", Pdf("x"))}));
+  EXPECT_EQ(not_image.message(), "file type not allowed: file 1 is not an image");
+  EXPECT_EQ(
+      refused(WithFiles(PostKind::kPhoto, {File("a.pdf", "application/pdf", Pdf("x"))})).message(),
+      "a photo post needs at least one image");
+  EXPECT_EQ(refused(WithFiles(PostKind::kFile, {})).message(),
+            "a file post needs at least one file");
+  EXPECT_EQ(refused(WithFiles(PostKind::kFile, {File("a.pdf", "", "")})).message(),
+            "file 1 is empty");
+  EXPECT_EQ(refused(WithFiles(PostKind::kFile, {File("a\x01.pdf", "", Pdf("x"))})).message(),
+            "file 1: name must not contain control characters");
+  std::vector<NewAttachment> eleven(11, File("a.png", "image/png", Png("x")));
+  EXPECT_EQ(refused(WithFiles(PostKind::kPhoto, eleven)).message(), "at most 10 files per post");
+  NewPost with_values = WithFiles(PostKind::kPhoto, {File("a.png", "", Png("x"))});
+  with_values.values = {{"mood.level", "good"}};
+  EXPECT_EQ(refused(with_values).message(), "only status posts carry template values");
+  // The second file is over the limit: the first one is not written either.
+  care_->SetFileStore(care_blobs_.get(), 16);
+  core::Status big = refused(WithFiles(
+      PostKind::kPhoto, {File("a.png", "", Png("ok")), File("b.png", "", Png("0123456789"))}));
+  EXPECT_EQ(big.code(), core::Code::kTooLarge);
+  EXPECT_EQ(Count("care_posts"), 0);
+  EXPECT_EQ(Count("care_files"), 0);
+  EXPECT_EQ(BlobFiles(), 0);
+
+  // Only the last segment of a path-like name is kept.
+  Post p = MustPost(nurse_, g,
+                    WithFiles(PostKind::kPhoto, {File("C:\\Users\\me\\写真.png", "", Png("ok"))}));
+  EXPECT_EQ(p.attachments.at(0).file_name, "写真.png");
+}
+
+TEST_P(CareServiceTest, AFailedCommitRemovesOnlyTheBlobsNoPostUses) {
+  int64_t g = MakeGroup();
+  Post first = MustPost(nurse_, g, WithFiles(PostKind::kPhoto, {File("a.jpg", "", Jpeg("same"))}));
+  ASSERT_EQ(BlobFiles(), 1);
+  // Make the next insert of a file row fail inside the transaction.
+  if (GetParam() == tsunagu::testing::Backend::kSqlite) {
+    ASSERT_TRUE(db().Execute("CREATE TRIGGER care_files_fail BEFORE INSERT ON care_files "
+                             "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+                    .has_value());
+  } else {
+    ASSERT_TRUE(db().Execute("CREATE FUNCTION care_files_fail() RETURNS trigger AS $$ BEGIN "
+                             "RAISE EXCEPTION 'disk trouble'; END $$ LANGUAGE plpgsql")
+                    .has_value());
+    ASSERT_TRUE(db().Execute("CREATE TRIGGER care_files_fail BEFORE INSERT ON care_files FOR "
+                             "EACH ROW EXECUTE FUNCTION care_files_fail()")
+                    .has_value());
+  }
+  auto failed = care_->CreatePost(As(nurse_), g,
+                                  WithFiles(PostKind::kPhoto, {File("b.jpg", "", Jpeg("same")),
+                                                               File("c.png", "", Png("new"))}));
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(Count("care_posts"), 1);
+  EXPECT_EQ(Count("care_files"), 1);
+  // The shared bytes stay for the first post; the new ones are gone.
+  EXPECT_EQ(BlobFiles(), 1);
+  auto still = care_->OpenFile(As(doctor_), first.attachments.at(0).id);
+  ASSERT_TRUE(still.has_value()) << still.error().ToString();
+  EXPECT_EQ(ReadAll(still->path), Jpeg("same"));
+}
+
+TEST_P(CareServiceTest, PinsArePrivateColourLabels) {
+  int64_t g = MakeGroup();
+  Post older = MustPost(doctor_, g, Message("往診の予定", /*to_family=*/true));
+  clock_.Advance(1000);
+  Post newer = MustPost(doctor_, g, Message("処方変更"));
+  auto set = care_->SetPins(As(nurse_), older.id, {"blue", "red", "blue"});
+  ASSERT_TRUE(set.has_value()) << set.error().ToString();
+  EXPECT_EQ(*set, (std::vector<std::string>{"red", "blue"}));
+  auto nurse_view = care_->Timeline(As(nurse_), g, {});
+  ASSERT_TRUE(nurse_view.has_value());
+  EXPECT_TRUE(nurse_view->at(0).pins.empty());
+  EXPECT_EQ(nurse_view->at(1).pins, (std::vector<std::string>{"red", "blue"}));
+  auto doctor_view = care_->Timeline(As(doctor_), g, {});
+  ASSERT_TRUE(doctor_view.has_value());
+  EXPECT_TRUE(doctor_view->at(1).pins.empty());  // pins are the viewer's own
+
+  TimelineQuery red;
+  red.pin = "red";
+  EXPECT_EQ(TimelineIds(nurse_, g, red), std::vector<int64_t>{older.id});
+  EXPECT_TRUE(TimelineIds(doctor_, g, red).empty());
+  ASSERT_TRUE(care_->SetPins(As(doctor_), newer.id, {"red"}).has_value());
+  EXPECT_EQ(TimelineIds(doctor_, g, red), std::vector<int64_t>{newer.id});
+  auto detail = care_->OpenPost(As(nurse_), older.id);
+  ASSERT_TRUE(detail.has_value());
+  EXPECT_EQ(detail->summary.pins, (std::vector<std::string>{"red", "blue"}));
+
+  auto bad = care_->SetPins(As(nurse_), older.id, {"pink"});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), core::Code::kInvalidInput);
+  EXPECT_EQ(Count("care_pins"), 3);
+  ASSERT_TRUE(care_->SetPins(As(nurse_), older.id, {}).has_value());
+  EXPECT_TRUE(TimelineIds(nurse_, g, red).empty());
+  EXPECT_EQ(Count("care_pins"), 1);
+
+  // The family pins what they see, nothing else.
+  EXPECT_TRUE(care_->SetPins(As(family_), older.id, {"green"}).has_value());
+  EXPECT_EQ(care_->SetPins(As(family_), newer.id, {"green"}).error().code(), core::Code::kNotFound);
+  ASSERT_TRUE(care_->DeletePost(As(doctor_), newer.id).ok());
+  EXPECT_EQ(care_->SetPins(As(doctor_), newer.id, {"red"}).error().code(), core::Code::kConflict);
+  EXPECT_EQ(Events("care.post.pin").size(), 6u);  // a bad colour is refused before any read
+}
+
+TEST_P(CareServiceTest, TimelineFiltersCombine) {
+  int64_t g = MakeGroup();
+  // The clock starts at 2026-01-01 09:00 Japan time.
+  Post a = MustPost(doctor_, g, Message("血圧の薬を変更"));
+  clock_.Advance(86'400'000);  // 2026-01-02 09:00
+  Post b = MustPost(nurse_, g, Message("血圧は安定"));
+  clock_.Advance(39 * 3'600'000);  // 2026-01-04 00:00, the first moment of the day
+  Post c = MustPost(nurse_, g, Status({{"vital.pulse", "72"}}));
+  auto ids = [&](auto fill) {
+    TimelineQuery q;
+    fill(q);
+    return TimelineIds(helper_, g, q);
+  };
+  using Ids = std::vector<int64_t>;
+  EXPECT_EQ(ids([&](TimelineQuery& q) { q.author_id = nurse_.id; }), (Ids{c.id, b.id}));
+  EXPECT_EQ(ids([](TimelineQuery& q) { q.occupation = "physician"; }), (Ids{a.id}));
+  EXPECT_EQ(ids([](TimelineQuery& q) { q.occupation = "visiting_nurse"; }), (Ids{c.id, b.id}));
+  EXPECT_TRUE(ids([](TimelineQuery& q) { q.occupation = "pharmacist"; }).empty());
+  EXPECT_EQ(ids([](TimelineQuery& q) {
+              q.from = "2026-01-02";
+              q.to = "2026-01-03";
+            }),
+            (Ids{b.id}));
+  EXPECT_EQ(ids([](TimelineQuery& q) { q.from = "2026-01-04"; }), (Ids{c.id}));
+  EXPECT_EQ(ids([](TimelineQuery& q) { q.to = "2026-01-03"; }), (Ids{b.id, a.id}));
+  EXPECT_EQ(ids([&](TimelineQuery& q) {
+              q.author_id = nurse_.id;
+              q.words = "血圧";
+            }),
+            (Ids{b.id}));
+  EXPECT_EQ(ids([&](TimelineQuery& q) {
+              q.occupation = "visiting_nurse";
+              q.from = "2026-01-04";
+              q.to = "2026-01-04";
+            }),
+            (Ids{c.id}));
+
+  auto refused = [&](auto fill) {
+    TimelineQuery q;
+    fill(q);
+    auto t = care_->Timeline(As(helper_), g, q);
+    EXPECT_FALSE(t.has_value());
+    return t ? std::string() : t.error().message();
+  };
+  EXPECT_EQ(refused([](TimelineQuery& q) { q.from = "2026-02-30"; }),
+            "from must be a date YYYY-MM-DD");
+  EXPECT_EQ(refused([](TimelineQuery& q) { q.to = "2026/01/01"; }), "to must be a date YYYY-MM-DD");
+  EXPECT_EQ(refused([](TimelineQuery& q) {
+              q.from = "2026-01-05";
+              q.to = "2026-01-04";
+            }),
+            "from must not be after to");
+  EXPECT_EQ(refused([](TimelineQuery& q) { q.occupation = "wizard"; }),
+            "occupation must be an occupation code");
+  EXPECT_EQ(refused([](TimelineQuery& q) { q.pin = "pink"; }),
+            "pin must be one of red, orange, yellow, green, blue, purple");
+  EXPECT_EQ(refused([](TimelineQuery& q) { q.author_id = -1; }), "author must be a user id");
+}
+
+TEST_P(CareServiceTest, SearchFindsPostsInAllOfTheUsersGroups) {
+  int64_t g1 = MakeGroup();
+  registry::Patient other_patient = AddPatient(clinic_, "C-002");
+  int64_t consent = Consent(other_patient, 0, station_, consent::Scope::kCareTeam);
+  auto g2 = care_->CreateGroup(As(doctor_), {other_patient.regional_id, "佐藤さんの在宅チーム"});
+  ASSERT_TRUE(g2.has_value()) << g2.error().ToString();
+  ASSERT_TRUE(care_->AddMember(As(doctor_), g2->group.id, nurse_.id).has_value());
+
+  Post p1 = MustPost(doctor_, g1, Message("右足のむくみ"));
+  clock_.Advance(1000);
+  Post p2 = MustPost(doctor_, g2->group.id, Message("ムクミが改善しました"));
+  clock_.Advance(1000);
+  MustPost(doctor_, g2->group.id, Message("発熱なし"));
+  clock_.Advance(1000);
+  NewPost draft = Message("むくみの下書き");
+  draft.draft = true;
+  Post d = MustPost(doctor_, g1, draft);
+  clock_.Advance(1000);
+  Post fam = MustPost(doctor_, g1, Message("むくみは軽くなりました", /*to_family=*/true));
+  ASSERT_TRUE(care_->OpenPost(As(nurse_), p2.id).has_value());
+
+  auto search = [&](const auth::User& u, TimelineQuery q) {
+    auto found = care_->Search(As(u), q);
+    EXPECT_TRUE(found.has_value()) << found.error().ToString();
+    std::vector<int64_t> ids;
+    if (found) {
+      for (const auto& f : *found) ids.push_back(f.summary.post.id);
+    }
+    return ids;
+  };
+  TimelineQuery q;
+  q.words = "むくみ";
+  using Ids = std::vector<int64_t>;
+  auto found = care_->Search(As(nurse_), q);
+  ASSERT_TRUE(found.has_value()) << found.error().ToString();
+  ASSERT_EQ(found->size(), 3u);
+  EXPECT_EQ(found->at(0).summary.post.id, fam.id);
+  EXPECT_EQ(found->at(0).group_name, "山田太郎さんの在宅チーム");
+  EXPECT_EQ(found->at(1).summary.post.id, p2.id);
+  EXPECT_EQ(found->at(1).group_name, "佐藤さんの在宅チーム");
+  EXPECT_TRUE(found->at(1).summary.read);
+  EXPECT_EQ(found->at(1).summary.read_count, 1);
+  EXPECT_EQ(found->at(1).summary.audience_count, 1);  // the nurse
+  EXPECT_EQ(found->at(2).summary.post.author_name, "doctorさん");
+  EXPECT_EQ(search(helper_, q), (Ids{fam.id, p1.id}));  // not a member of the second group
+  EXPECT_EQ(search(family_, q), (Ids{fam.id}));
+  EXPECT_EQ(search(doctor_, q), (Ids{fam.id, d.id, p2.id, p1.id}));  // own draft
+  EXPECT_TRUE(search(outsider_, q).empty());
+  TimelineQuery page = q;
+  page.limit = 1;
+  page.offset = 1;
+  EXPECT_EQ(search(nurse_, page), (Ids{p2.id}));
+  TimelineQuery by_group_filter;
+  by_group_filter.author_id = doctor_.id;
+  by_group_filter.from = "2026-01-01";
+  EXPECT_EQ(search(nurse_, by_group_filter).size(), 4u);
+
+  auto events = Events("care.post.search");
+  ASSERT_EQ(events.size(), 7u);  // once per call
+  EXPECT_EQ(events.back().object, "care_search");
+  EXPECT_EQ(events.back().reason.find("むくみ"), std::string::npos);
+
+  auto empty = care_->Search(As(nurse_), {});
+  ASSERT_FALSE(empty.has_value());
+  EXPECT_EQ(empty.error().code(), core::Code::kInvalidInput);
+
+  // Consent withdrawn for the second patient: that group drops out at once.
+  ASSERT_TRUE(consents_->Withdraw(consent, doctor_.id).has_value());
+  EXPECT_EQ(search(nurse_, q), (Ids{fam.id, p1.id}));
+}
+
+TEST_P(CareServiceTest, SeriesListsNumericItemsOldestFirst) {
+  int64_t g = MakeGroup();
+  Post s1 = MustPost(nurse_, g,
+                     Status({{"vital.bp_systolic", "130"},
+                             {"vital.bp_diastolic", "80"},
+                             {"vital.temperature", "36.5"}}));
+  clock_.Advance(86'400'000);
+  Post s2 = MustPost(nurse_, g,
+                     Status({{"vital.bp_systolic", "142"}, {"vital.bp_diastolic", "90"}}, true));
+  clock_.Advance(86'400'000);
+  NewPost draft = Status({{"vital.bp_systolic", "150"}, {"vital.bp_diastolic", "95"}});
+  draft.draft = true;
+  MustPost(nurse_, g, draft);
+  Post s3 =
+      MustPost(nurse_, g, Status({{"vital.bp_systolic", "120"}, {"vital.bp_diastolic", "70"}}));
+  ASSERT_TRUE(care_->DeletePost(As(nurse_), s3.id).ok());
+  clock_.Advance(86'400'000);
+  Post s4 = MustPost(nurse_, g, Status({{"vital.temperature", "37.2"}}));
+
+  SeriesQuery q;
+  q.items = {"vital.bp_systolic", "vital.temperature"};
+  auto series = care_->Series(As(doctor_), g, q);
+  ASSERT_TRUE(series.has_value()) << series.error().ToString();
+  ASSERT_EQ(series->size(), 2u);
+  EXPECT_EQ(series->at(0).item, "vital.bp_systolic");
+  ASSERT_EQ(series->at(0).points.size(), 2u);
+  EXPECT_EQ(series->at(0).points[0].post_id, s1.id);
+  EXPECT_EQ(series->at(0).points[0].value, 130);
+  EXPECT_EQ(series->at(0).points[0].at, s1.published_at);
+  EXPECT_EQ(series->at(0).points[1].value, 142);
+  ASSERT_EQ(series->at(1).points.size(), 2u);
+  EXPECT_DOUBLE_EQ(series->at(1).points[0].value, 36.5);
+  EXPECT_EQ(series->at(1).points[1].post_id, s4.id);
+
+  auto family = care_->Series(As(family_), g, q);
+  ASSERT_TRUE(family.has_value()) << family.error().ToString();
+  ASSERT_EQ(family->at(0).points.size(), 1u);
+  EXPECT_EQ(family->at(0).points[0].post_id, s2.id);
+  EXPECT_TRUE(family->at(1).points.empty());
+
+  SeriesQuery ranged = q;
+  ranged.from = "2026-01-02";
+  ranged.to = "2026-01-03";
+  auto in_range = care_->Series(As(doctor_), g, ranged);
+  ASSERT_TRUE(in_range.has_value());
+  ASSERT_EQ(in_range->at(0).points.size(), 1u);
+  EXPECT_EQ(in_range->at(0).points[0].post_id, s2.id);
+  EXPECT_TRUE(in_range->at(1).points.empty());
+
+  auto refused = [&](std::vector<std::string> items, std::string from = "") {
+    SeriesQuery bad;
+    bad.items = std::move(items);
+    bad.from = std::move(from);
+    auto r = care_->Series(As(doctor_), g, bad);
+    EXPECT_FALSE(r.has_value());
+    return r ? std::string() : r.error().message();
+  };
+  EXPECT_EQ(refused({}), "items is required");
+  EXPECT_EQ(refused({"note.text"}), "note.text is not a numeric item");
+  EXPECT_EQ(refused({"meal.amount"}), "meal.amount is not a numeric item");
+  EXPECT_EQ(refused({"vital.nothing"}), "unknown template item vital.nothing");
+  EXPECT_EQ(refused({"vital.pulse", "vital.pulse"}), "duplicate item vital.pulse");
+  EXPECT_EQ(refused({"vital.pulse"}, "yesterday"), "from must be a date YYYY-MM-DD");
+  EXPECT_EQ(care_->Series(As(outsider_), g, q).error().code(), core::Code::kForbidden);
+  auto events = Events("care.series.read");
+  ASSERT_EQ(events.size(), 4u);  // three reads, one refusal
+  EXPECT_EQ(events[0].outcome, "denied");
+  EXPECT_EQ(events[1].reason, "vital.bp_systolic,vital.temperature");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CareServiceTest, tsunagu::testing::AllBackends(),

@@ -13,7 +13,8 @@
 #                       done once (default /var/tmp/tsunagu-care-<groups>-<posts>)
 #   BENCH_CARE_SECONDS  seconds per wrk measurement (default 15)
 #   BENCH_CARE_CLIENTS  WebSocket clients (default 1000)
-# Measures against `tsunagu serve --threads 2`, with wrk (-t2 -c16, a random
+#   BENCH_CARE_CONNECTIONS  wrk connections (default 16)
+# Measures against `tsunagu serve --threads 2`, with wrk (-t2, 16 connections, a random
 # logged-in member and one of their groups per request, bench/care_scale.lua):
 #  1. group timeline, first page of 30 with read state; target p99 < 15 ms
 #  2. free-word search within one group; target p99 < 20 ms
@@ -32,6 +33,7 @@ NGROUPS=${BENCH_CARE_GROUPS:-10000}
 NPOSTS=${BENCH_CARE_POSTS:-500}
 DURATION=${BENCH_CARE_SECONDS:-15}
 CLIENTS=${BENCH_CARE_CLIENTS:-1000}
+CONNECTIONS=${BENCH_CARE_CONNECTIONS:-16}
 for f in "$BIN" "$LOADER"; do
   [[ -x $f ]] || { echo "missing $f: build the tsunagu and care_scale_load targets" >&2; exit 1; }
 done
@@ -97,7 +99,7 @@ echo "members logged in: $(wc -l <"$WORK/logins.txt"), member/group pairs: $(wc 
 
 measure() {  # prints "rps p50 p99 non2xx"
   local out
-  out=$(wrk -t2 -c16 -d"${DURATION}s" --latency "$@")
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
   echo "$out" >>"$WORK/wrk.log"
   awk '/Requests\/sec/{rps=$2} / 50%/{p50=$2} / 99%/{p99=$2} /Non-2xx/{bad=$5}
        END{printf "%s %s %s %s\n", rps, p50, p99, bad+0}' <<<"$out"

@@ -315,6 +315,30 @@ void RegisterCareRoutes(http::Router& r, CareDeps& d) {
     return http::JsonResponse(200, GroupJson(*group));
   });
 
+  r.Get("/api/v1/care/groups/:gid/candidates", [&d](Request& req) {
+    auto actor = ActorOf(req);
+    if (!actor) return Fail(actor.error());
+    auto gid = IdParam(req, "gid", "care group");
+    if (!gid) return Fail(gid.error());
+    std::string f = req.QueryOr("facility_id");
+    if (f.empty() || f.size() > 18 || f.find_first_not_of("0123456789") != std::string::npos) {
+      return Fail(core::InvalidInput("facility_id must be a facility id"));
+    }
+    auto list = d.care.Candidates(*actor, *gid, std::stoll(f));
+    if (!list) return Fail(list.error());
+    json::array items;
+    for (const auto& c : *list) {
+      items.push_back(json::object{{"id", c.user_id},
+                                   {"login_id", c.login_id},
+                                   {"display_name", c.display_name},
+                                   {"facility_id", c.facility_id},
+                                   {"occupation", std::string(auth::ToString(c.occupation))},
+                                   {"member", c.member},
+                                   {"disabled", false}});
+    }
+    return http::JsonResponse(200, json::object{{"items", std::move(items)}});
+  });
+
   r.Post("/api/v1/care/groups/:gid/members",
          [&d](Request& req) {
            auto actor = ActorOf(req);

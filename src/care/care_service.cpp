@@ -151,15 +151,6 @@ std::vector<std::string> SearchWords(const std::string& words) {
   return out;
 }
 
-std::string LikePattern(const std::string& word) {
-  std::string out = "%";
-  for (char c : word) {
-    if (c == '!' || c == '%' || c == '_') out += '!';
-    out += c;
-  }
-  return out + "%";
-}
-
 std::string SearchText(const NewPost& post, const std::vector<TemplateValue>& values,
                        const std::vector<Attachment>& files) {
   std::string text = post.title + "\n" + post.body;
@@ -191,7 +182,7 @@ Attachment AttachmentFromRow(const store::Row& r) {
 }
 
 // The filters of a timeline or search query as SQL on care_posts p, checked.
-Result<std::string> FilterSql(const TimelineQuery& q, int64_t viewer_id,
+Result<std::string> FilterSql(const TimelineQuery& q, int64_t viewer_id, store::Dialect dialect,
                               std::vector<Value>& params) {
   if (q.limit < 1 || q.limit > CareService::kMaxLimit) {
     return core::InvalidInput("limit must be between 1 and " +
@@ -235,9 +226,12 @@ Result<std::string> FilterSql(const TimelineQuery& q, int64_t viewer_id,
     params.emplace_back(viewer_id);
     params.emplace_back(q.pin);
   }
+  // Both sides are folded (core::FoldKana), so a plain substring test does;
+  // it is cheaper than LIKE, which also folds ASCII case on SQLite.
   for (const auto& word : SearchWords(q.words)) {
-    sql += " AND p.search_text LIKE ? ESCAPE '!'";
-    params.emplace_back(LikePattern(word));
+    sql += dialect == store::Dialect::kSqlite ? " AND instr(p.search_text, ?) > 0"
+                                              : " AND strpos(p.search_text, ?) > 0";
+    params.emplace_back(word);
   }
   return sql;
 }
@@ -438,34 +432,50 @@ Result<CareGroup> CareService::LoadGroup(int64_t group_id) const {
 }
 
 std::vector<Member> CareService::LoadMembers(int64_t group_id) const {
-  std::vector<Member> out;
-  auto rs = db_.Query(
-      "SELECT user_id, role, added_at FROM care_members WHERE group_id = ? ORDER BY user_id",
-      {Value{group_id}});
+  auto all = LoadMembersOf({group_id});
+  return std::move(all[group_id]);
+}
+
+// Members of several groups with two queries (memberships, then the users).
+std::map<int64_t, std::vector<Member>> CareService::LoadMembersOf(
+    const std::set<int64_t>& group_ids) const {
+  std::map<int64_t, std::vector<Member>> out;
+  if (group_ids.empty()) return out;
+  std::vector<Value> params(group_ids.begin(), group_ids.end());
+  auto rs =
+      db_.Query("SELECT group_id, user_id, role, added_at FROM care_members WHERE group_id IN (" +
+                    Placeholders(params.size()) + ") ORDER BY group_id, user_id",
+                params);
   if (!rs) return out;
   std::vector<int64_t> ids;
   for (const auto& r : rs->rows) {
     Member m;
-    m.user_id = r.Int(0);
-    m.role = r.Text(1) == "owner" ? MemberRole::kOwner : MemberRole::kMember;
-    m.added_at = r.Int(2);
+    m.user_id = r.Int(1);
+    m.role = r.Text(2) == "owner" ? MemberRole::kOwner : MemberRole::kMember;
+    m.added_at = r.Int(3);
     ids.push_back(m.user_id);
-    out.push_back(std::move(m));
+    out[r.Int(0)].push_back(std::move(m));
   }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   // Names, facilities and occupations of all members in one query.
   if (auto users = accounts_.ListByIds(ids)) {
     std::map<int64_t, const auth::User*> by_id;
     for (const auto& u : *users) by_id[u.id] = &u;
-    for (auto& m : out) {
-      auto it = by_id.find(m.user_id);
-      if (it == by_id.end()) continue;
-      m.display_name = it->second->display_name;
-      m.facility_id = it->second->facility_id;
-      m.occupation = it->second->occupation;
+    for (auto& [group, members] : out) {
+      for (auto& m : members) {
+        auto it = by_id.find(m.user_id);
+        if (it == by_id.end()) continue;
+        m.display_name = it->second->display_name;
+        m.facility_id = it->second->facility_id;
+        m.occupation = it->second->occupation;
+      }
     }
   }
-  std::stable_partition(out.begin(), out.end(),
-                        [](const Member& m) { return m.role == MemberRole::kOwner; });
+  for (auto& [group, members] : out) {
+    std::stable_partition(members.begin(), members.end(),
+                          [](const Member& m) { return m.role == MemberRole::kOwner; });
+  }
   return out;
 }
 
@@ -679,6 +689,28 @@ Result<Member> CareService::AddMember(const Actor& actor, int64_t group_id, int6
   Audit(actor, action, object, rid, "success", "user:" + std::to_string(user_id));
   return Member{user->id,         user->display_name,  user->facility_id,
                 user->occupation, MemberRole::kMember, now};
+}
+
+Result<std::vector<Candidate>> CareService::Candidates(const Actor& actor, int64_t group_id,
+                                                       int64_t facility_id) {
+  const std::string action = "care.member.candidates";
+  const std::string object = GroupObject(group_id);
+  TSUNAGU_ASSIGN_OR_RETURN(Access access, RequireMember(actor, group_id, action, object));
+  if (actor.IsFamily()) {
+    Audit(actor, action, object, access.group.regional_id, "denied", "family member");
+    return core::Forbidden("family members cannot add members");
+  }
+  std::vector<Candidate> out;
+  for (const auth::User& u : accounts_.ListByFacility(facility_id)) {
+    if (u.disabled || u.occupation == auth::Occupation::kFamily) continue;
+    Candidate c{u.id, u.login_id, u.display_name, u.facility_id, u.occupation, false};
+    c.member = std::any_of(access.members.begin(), access.members.end(),
+                           [&](const Member& m) { return m.user_id == u.id; });
+    out.push_back(std::move(c));
+  }
+  Audit(actor, action, object, access.group.regional_id, "success",
+        "facility:" + std::to_string(facility_id));
+  return out;
 }
 
 Status CareService::RemoveMember(const Actor& actor, int64_t group_id, int64_t user_id) {
@@ -1031,7 +1063,8 @@ Result<std::vector<PostSummary>> CareService::Timeline(const Actor& actor, int64
                                                        const TimelineQuery& query) {
   const std::string action = query.words.empty() ? "care.timeline.read" : "care.post.search";
   std::vector<Value> filter_params;
-  TSUNAGU_ASSIGN_OR_RETURN(std::string filters, FilterSql(query, actor.user_id, filter_params));
+  TSUNAGU_ASSIGN_OR_RETURN(std::string filters,
+                           FilterSql(query, actor.user_id, db_.dialect(), filter_params));
   TSUNAGU_ASSIGN_OR_RETURN(Access access,
                            RequireMember(actor, group_id, action, GroupObject(group_id)));
   std::string sql = std::string("SELECT ") + kPostColumns +
@@ -1067,7 +1100,8 @@ Result<std::vector<FoundPost>> CareService::Search(const Actor& actor, const Tim
   const std::string action = "care.post.search";
   const std::string object = "care_search";
   std::vector<Value> filter_params;
-  TSUNAGU_ASSIGN_OR_RETURN(std::string filters, FilterSql(query, actor.user_id, filter_params));
+  TSUNAGU_ASSIGN_OR_RETURN(std::string filters,
+                           FilterSql(query, actor.user_id, db_.dialect(), filter_params));
   if (SearchWords(query.words).empty() && filter_params.empty()) {
     return core::InvalidInput("q (search words) or a filter is required");
   }
@@ -1120,8 +1154,7 @@ Result<std::vector<FoundPost>> CareService::Search(const Actor& actor, const Tim
     page_groups.insert(posts.back().group_id);
   }
   // Members of the groups on this page only (for names and audiences).
-  std::map<int64_t, std::vector<Member>> loaded;
-  for (int64_t g : page_groups) loaded[g] = LoadMembers(g);
+  std::map<int64_t, std::vector<Member>> loaded = LoadMembersOf(page_groups);
   std::map<int64_t, const std::vector<Member>*> members;
   for (const auto& [g, list] : loaded) members[g] = &list;
   TSUNAGU_RETURN_IF_ERROR(CompletePosts(posts, members));

@@ -34,6 +34,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,12 @@ class CareService {
   // The owner removes anyone but themself; every member may leave (remove
   // themself), except the owner (Conflict: archive the group instead).
   core::Status RemoveMember(const Actor& actor, int64_t group_id, int64_t user_id);
+  // The staff of a facility that a staff member of the group may add (search
+  // facility -> pick staff): active accounts, no family accounts, current
+  // members marked; an unknown facility has none. Forbidden for family
+  // members and non-members.
+  core::Result<std::vector<Candidate>> Candidates(const Actor& actor, int64_t group_id,
+                                                  int64_t facility_id);
 
   // Where post files are kept and how large one may be (bytes). Borrowed;
   // set before serving. Without a store, posts with files are Unavailable.
@@ -189,6 +196,7 @@ class CareService {
   core::Status CheckConsent(int64_t patient_id, int64_t facility_id,
                             auth::Occupation occupation) const;
   std::vector<Member> LoadMembers(int64_t group_id) const;
+  std::map<int64_t, std::vector<Member>> LoadMembersOf(const std::set<int64_t>& group_ids) const;
   std::string NameOf(int64_t user_id) const;
   // Completes listed posts (values, files, author names) with one query per
   // table for the whole page. `members` maps group id to its members.

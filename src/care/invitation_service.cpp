@@ -222,9 +222,11 @@ core::Result<GroupInvitation> CareInvitationService::Invite(const Actor& actor, 
   mail::Mail m;
   m.to = email;
   m.subject = "【つなぐ】多職種連携グループへの招待";
+  // The group's name usually names the patient: it is shown on the page the
+  // link opens, not in the mail (nor in the log when no SMTP server is set).
   m.body = name + " 様\n\n" + inv.inviter_name + " さん（" + inv.inviter_facility_name +
-           "）から、多職種連携グループ「" + inv.group_name +
-           "」への招待が届きました。\n\n次のリンクからアカウントを作成して参加してください"
+           "）から、つなぐの多職種連携グループへの招待が届きました。\n\n"
+           "次のリンクを開き、アカウントを作成して参加してください"
            "（有効期限 7 日間、1 回限り）。\n" +
            LinkFor(token) +
            "\n\nお心当たりのない場合は、このメールを破棄してください。\n\nつなぐ "

@@ -19,7 +19,8 @@
 //    created at acceptance in the inviter's secondary medical area.
 //  - The link is valid for 7 days and once; the token is stored hashed. The
 //    inviter (or the group owner) may revoke a pending invitation. The mail
-//    names the inviter, the group and the link, nothing medical.
+//    names the inviter and their facility and carries the link; not the
+//    group, whose name usually names the patient (the link's page shows it).
 //  - Accepting adds the new user as a member in the inviter's name (the
 //    inviter must still be a member; otherwise Conflict).
 // Audit: care.invitation.create|revoke|list|accept with object

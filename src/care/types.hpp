@@ -35,6 +35,16 @@ struct Member {
   int64_t added_at = 0;  // ms UTC
 };
 
+// A user who could be added to a group (the member picker).
+struct Candidate {
+  int64_t user_id = 0;
+  std::string login_id;
+  std::string display_name;
+  int64_t facility_id = 0;
+  auth::Occupation occupation = auth::Occupation::kClerk;
+  bool member = false;  // already in the group
+};
+
 struct CareGroup {
   int64_t id = 0;
   int64_t patient_id = 0;   // registry internal key

@@ -18,6 +18,9 @@ import { staffScreen } from './screens/staff';
 import { auditScreen } from './screens/audit';
 import { systemClientsScreen } from './screens/system_clients';
 import { patientsScreen, patientNewScreen, patientScreen } from './screens/patients';
+import { careGroupsScreen } from './screens/care_groups';
+import { careGroupScreen } from './screens/care_group';
+import { careInvitationScreen } from './screens/care_invitation';
 
 const notFoundScreen: Screen = ({ root }) => {
   document.title = `${t('error.pageNotFound')} | ${t('app.name')}`;
@@ -40,6 +43,9 @@ const routes: Route[] = [
   { pattern: /^\/patients\/?$/, screen: patientsScreen, access: 'user' },
   { pattern: /^\/patients\/new\/?$/, screen: patientNewScreen, access: 'user' },
   { pattern: /^\/patients\/([^/]+)\/?$/, screen: patientScreen, access: 'user' },
+  { pattern: /^\/care\/?$/, screen: careGroupsScreen, access: 'user' },
+  { pattern: /^\/care\/groups\/(\d+)\/?$/, screen: careGroupScreen, access: 'user' },
+  { pattern: /^\/care\/invitations\/([A-Za-z0-9_-]+)\/?$/, screen: careInvitationScreen, access: 'public' },
   { pattern: /^\/applications\/?$/, screen: applicationsScreen, access: ['network_admin'] },
   { pattern: /^\/facilities\/?$/, screen: facilitiesScreen, access: ['network_admin'] },
   { pattern: /^\/facilities\/(\d+)\/?$/, screen: facilityDetailScreen, access: ['network_admin'] },

@@ -2,7 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cctype>
+#include <chrono>
 #include <unordered_map>
 #include <utility>
 
@@ -14,10 +16,11 @@ constexpr int kBusyTimeoutMillis = 10'000;
 // cache of 64 MiB instead of SQLite's 2 MiB, so that large write transactions
 // (group-committed imports) keep their dirty index pages in memory instead of
 // spilling them to the WAL mid-transaction, and index pages stay cached
-// between transactions. Checkpoints run every 8,192 WAL pages (32 MiB)
-// instead of every 1,000, so pages written by consecutive transactions are
-// copied to the database once. Durability is unchanged: a committed
-// transaction survives a crash of the process (WAL, synchronous=NORMAL).
+// between transactions. Checkpoints run on a background thread with a
+// connection of its own (see Checkpointer), so that no request waits for the
+// copy; the writer's own automatic checkpoint (every 8,192 WAL pages) is the
+// fallback. Durability is unchanged: a
+// committed transaction survives a crash of the process (WAL, synchronous=NORMAL).
 constexpr const char* kWriterSetup =
     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
     "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192;";
@@ -63,7 +66,84 @@ bool OnlyTrivia(const char* p, const char* end) {
   return true;
 }
 
+// The background checkpointer copies the WAL to the database every 1,024
+// pages (4 MiB); at 8,192 pages the committing writer checkpoints itself.
+constexpr int kBackgroundCheckpointPages = 1024;
+constexpr int kWriterCheckpointPages = 8192;
+
 }  // namespace
+
+// Runs passive WAL checkpoints off the request path: the writer's WAL hook
+// wakes it when the log holds kBackgroundCheckpointPages; it also checkpoints
+// once a second when there is anything to copy. A passive checkpoint never
+// blocks writers or readers; what it cannot copy yet waits for the next one.
+// After a complete checkpoint the next write starts the WAL over, so it stays
+// small; should the thread fall behind, the committing writer checkpoints the
+// rest itself at kWriterCheckpointPages (as SQLite's own automatic checkpoint
+// would), which bounds the WAL.
+class SqliteDatabase::Checkpointer {
+ public:
+  explicit Checkpointer(sqlite3* db) : db_(db), thread_([this] { Run(); }) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+    sqlite3_close_v2(db_);
+  }
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // sqlite3_wal_hook callback of the writer connection (after each commit).
+  static int OnCommit(void* self, sqlite3* writer, const char*, int pages) {
+    auto* c = static_cast<Checkpointer*>(self);
+    if (pages >= kWriterCheckpointPages) {
+      (void)sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      return SQLITE_OK;
+    }
+    c->pending_.store(true, std::memory_order_relaxed);
+    // Wake the thread once per kBackgroundCheckpointPages of growth.
+    const int step = pages / kBackgroundCheckpointPages;
+    if (step > 0 && step != c->woken_step_.exchange(step, std::memory_order_relaxed)) {
+      {
+        std::lock_guard lock(c->mu_);
+        c->wake_ = true;
+      }
+      c->cv_.notify_one();
+    }
+    return SQLITE_OK;
+  }
+
+ private:
+  void Run() {
+    // A connection sees the WAL only once it has read the database.
+    (void)sqlite3_exec(db_, "SELECT 1 FROM sqlite_master LIMIT 1", nullptr, nullptr, nullptr);
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_ || wake_; });
+      if (stop_) break;
+      wake_ = false;
+      if (!pending_.exchange(false, std::memory_order_relaxed)) continue;
+      lock.unlock();
+      int log_frames = 0, copied = 0;
+      (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                      &copied);
+      if (copied < log_frames) pending_.store(true, std::memory_order_relaxed);
+      lock.lock();
+    }
+  }
+
+  sqlite3* db_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool wake_ = false;
+  std::atomic<bool> pending_{false};
+  std::atomic<int> woken_step_{0};
+  std::thread thread_;
+};
 
 struct SqliteDatabase::Connection {
   sqlite3* db = nullptr;
@@ -306,11 +386,24 @@ class SqliteDatabase::SqliteTransaction final : public Transaction {
 SqliteDatabase::SqliteDatabase(std::string path)
     : path_(std::move(path)), in_memory_(path_ == ":memory:") {}
 
-SqliteDatabase::~SqliteDatabase() = default;
+SqliteDatabase::~SqliteDatabase() {
+  if (writer_ && checkpointer_) sqlite3_wal_hook(writer_->db, nullptr, nullptr);
+}
 
 Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path) {
   std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path));
   TSUNAGU_ASSIGN_OR_RETURN(db->writer_, db->Connect(/*reader=*/false));
+  if (!db->in_memory_) {
+    sqlite3* own = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) ==
+        SQLITE_OK) {
+      db->checkpointer_ = std::make_unique<Checkpointer>(own);
+      // Replaces the automatic checkpoint on the committing thread.
+      sqlite3_wal_hook(db->writer_->db, &Checkpointer::OnCommit, db->checkpointer_.get());
+    } else {
+      sqlite3_close_v2(own);  // the writer keeps checkpointing by itself
+    }
+  }
   return std::unique_ptr<Database>(std::move(db));
 }
 

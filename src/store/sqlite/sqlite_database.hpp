@@ -42,6 +42,7 @@ class SqliteDatabase final : public Database {
   struct Connection;
   class Lease;
   class SqliteTransaction;
+  class Checkpointer;
 
  private:
   explicit SqliteDatabase(std::string path);
@@ -56,6 +57,9 @@ class SqliteDatabase final : public Database {
 
   std::unique_ptr<Connection> writer_;
   std::mutex writer_mu_;
+  // Declared after writer_: destroyed (thread stopped) before the writer
+  // closes, whose hook points at it.
+  std::unique_ptr<Checkpointer> checkpointer_;
   // The thread holding the writer (to report re-entrant use instead of
   // deadlocking); guarded by owner_mu_.
   std::mutex owner_mu_;

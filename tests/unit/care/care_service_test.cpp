@@ -188,6 +188,27 @@ TEST_P(CareServiceTest, OnlyPhysiciansAndCareManagersOfALinkedFacilityCreateGrou
   EXPECT_EQ(Count("care_groups"), 0);
 }
 
+TEST_P(CareServiceTest, MemberPickerListsAFacilitysActiveStaff) {
+  int64_t group = MakeGroup();
+  auto candidates = care_->Candidates(As(doctor_), group, station_);
+  ASSERT_TRUE(candidates.has_value()) << candidates.error().ToString();
+  // The station's nurse (already a member) and home helper; no family accounts.
+  ASSERT_EQ(candidates->size(), 2u);
+  for (const auto& c : *candidates) {
+    EXPECT_EQ(c.facility_id, station_);
+    EXPECT_TRUE(c.member);
+  }
+  auto other = care_->Candidates(As(nurse_), group, other_);
+  ASSERT_TRUE(other.has_value());
+  ASSERT_EQ(other->size(), 1u);
+  EXPECT_EQ((*other)[0].user_id, outsider_.id);
+  EXPECT_FALSE((*other)[0].member);
+  // Family members and outsiders may not browse staff lists.
+  EXPECT_EQ(care_->Candidates(As(family_), group, station_).error().code(), core::Code::kForbidden);
+  EXPECT_EQ(care_->Candidates(As(outsider_), group, station_).error().code(),
+            core::Code::kForbidden);
+}
+
 TEST_P(CareServiceTest, MembersNeedConsentAndOutsidersSeeNothing) {
   int64_t g = MakeGroup();
   // No care-team consent names the outsider's facility.

@@ -4,6 +4,7 @@ import { t, tDynamic } from '../i18n';
 import { navItemsFor } from '../ui/layout';
 import { session } from '../session';
 import type { Screen } from '../router';
+import { careHomeCard } from './care_home';
 
 export const homeScreen: Screen = ({ root }) => {
   const user = session.user;
@@ -41,6 +42,7 @@ export const homeScreen: Screen = ({ root }) => {
         h('span', { class: 'chip' }, tDynamic('role', user.role)),
       ),
     ),
+    careHomeCard(),
     h('h2', { class: 'section-title' }, t('home.tasks')),
     h('ul', { class: 'tiles' }, tiles),
   );

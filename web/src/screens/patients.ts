@@ -18,6 +18,7 @@ import { consentsTab } from './consents';
 import { documentsTab } from './documents';
 import { dispensingTab, mayUploadDispensings } from './dispensing';
 import { candidatesTable, findCandidates, linkLocalId, linksSection, mergeSection } from './mpi';
+import { careGroupButton } from './care_groups';
 
 const kPageSize = 20;
 
@@ -317,7 +318,8 @@ export const patientScreen: Screen = async ({ root, params, query: q }) => {
         h('h1', { class: 'page-title', tabindex: '-1', testid: 'patient-name' }, p.name),
         h('p', { class: 'lead' }, h('span', null, p.kana), ' ', h('span', { class: 'chip' }, tDynamic('sex', p.sex)), ' ',
           h('span', null, birthWithAge(p.birth_date)))),
-      h('p', { class: 'rid' }, h('span', { class: 'sub' }, t('patients.regionalId')), h('span', { class: 'mono big', testid: 'patient-rid' }, regionalIdText(p.regional_id)))),
+      h('p', { class: 'rid' }, h('span', { class: 'sub' }, t('patients.regionalId')), h('span', { class: 'mono big', testid: 'patient-rid' }, regionalIdText(p.regional_id))),
+      h('p', { class: 'no-print' }, careGroupButton(p))),
     h('section', { class: 'card patient-card' }, tabView.element),
   );
 };

@@ -15,6 +15,7 @@ export interface NavItem {
 export const kNavItems: NavItem[] = [
   { path: '/patients', label: 'nav.patients', tile: 'home.tile.patients', roles: 'all' },
   { path: '/patients/new', label: 'nav.patientNew', tile: 'home.tile.patientNew', roles: 'all', tileOnly: true },
+  { path: '/care', label: 'nav.care', tile: 'home.tile.care', roles: ['facility_admin', 'staff'] },
   { path: '/applications', label: 'nav.applications', tile: 'home.tile.applications', roles: ['network_admin'] },
   { path: '/facilities', label: 'nav.facilities', tile: 'home.tile.facilities', roles: ['network_admin'] },
   { path: '/system-clients', label: 'nav.systemClients', tile: 'home.tile.systemClients', roles: ['network_admin'] },

@@ -112,7 +112,9 @@ json::object DetailJson(const PostDetail& d) {
   return o;
 }
 
-json::object TemplateJson() {
+json::object TemplateJson(auth::Occupation occupation) {
+  json::array categories;
+  for (auto c : TemplateCategoriesFor(occupation)) categories.push_back(json::string(c));
   json::array items;
   for (const auto& i : StatusTemplate()) {
     static constexpr const char* kTypes[] = {"integer", "decimal", "choice", "text"};
@@ -133,7 +135,9 @@ json::object TemplateJson() {
     }
     items.push_back(std::move(o));
   }
-  return {{"items", std::move(items)}};
+  return {{"occupation", std::string(auth::ToString(occupation))},
+          {"categories", std::move(categories)},
+          {"items", std::move(items)}};
 }
 
 core::Result<NewPost> NewPostFromJson(const json::object& body) {
@@ -265,8 +269,15 @@ json::object SeriesJson(const ItemSeries& s) {
 
 void RegisterCareRoutes(http::Router& r, CareDeps& d) {
   r.Get("/api/v1/care/templates/status", [](Request& req) {
-    if (!auth::CurrentPrincipal(req)) return Fail(core::Unauthenticated("login required"));
-    return http::JsonResponse(200, TemplateJson());
+    const auth::Principal* p = auth::CurrentPrincipal(req);
+    if (!p) return Fail(core::Unauthenticated("login required"));
+    auth::Occupation occupation = p->occupation;
+    if (std::string code = req.QueryOr("occupation"); !code.empty()) {
+      auto parsed = auth::ParseOccupation(code);
+      if (!parsed) return Fail(core::InvalidInput("occupation must be an occupation code"));
+      occupation = *parsed;
+    }
+    return http::JsonResponse(200, TemplateJson(occupation));
   });
 
   r.Get("/api/v1/care/groups", [&d](Request& req) {

@@ -129,6 +129,31 @@ const std::vector<TemplateItem>& StatusTemplate() {
   return kItems;
 }
 
+std::vector<std::string_view> TemplateCategoriesFor(auth::Occupation occupation) {
+  using auth::Occupation;
+  switch (occupation) {
+    case Occupation::kPhysician:
+    case Occupation::kDentist:
+      return {"vital", "medication", "meal", "note"};
+    case Occupation::kNurse:
+    case Occupation::kVisitingNurse:
+      return {"vital", "meal", "excretion", "sleep", "medication", "adl", "mood", "note"};
+    case Occupation::kPharmacist:
+      return {"medication", "vital", "note"};
+    case Occupation::kCareManager:
+    case Occupation::kSocialWorker:
+      return {"adl", "mood", "meal", "sleep", "note"};
+    case Occupation::kHomeHelper:
+      return {"meal", "excretion", "sleep", "mood", "note"};
+    case Occupation::kTherapist:
+      return {"adl", "vital", "mood", "note"};
+    case Occupation::kFamily:
+      return {};
+    default:
+      return {"vital", "note"};
+  }
+}
+
 const TemplateItem* FindTemplateItem(std::string_view key) {
   for (const auto& item : StatusTemplate()) {
     if (item.key == key) return &item;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/types.hpp"
 #include "care/types.hpp"
 #include "core/status.hpp"
 
@@ -26,6 +27,13 @@ struct TemplateItem {
 
 // Every item in display order.
 const std::vector<TemplateItem>& StatusTemplate();
+
+// The template of an occupation: the categories its writers fill in, in the
+// order the form shows them (a pharmacist starts with medication, a home
+// helper with meals and excretion). Every item stays allowed for everyone;
+// the form offers the other categories on request. Family members write no
+// status posts (empty).
+std::vector<std::string_view> TemplateCategoriesFor(auth::Occupation occupation);
 // nullptr for an unknown key.
 const TemplateItem* FindTemplateItem(std::string_view key);
 

@@ -427,7 +427,7 @@ test('messages between members, the shared board, the schedule and vital trends'
     await doctor.getByTestId('invite-name').fill('在宅 次郎');
     await doctor.getByTestId('invite-email').fill('jiro@example.jp');
     await doctor.getByTestId('invite-send').click();
-    await doctor.getByTestId('toast-success').filter({ hasText: 'jiro@example.jp' }).waitFor();
+    await doctor.getByTestId('care-invitation-list').locator('li', { hasText: '在宅 次郎' }).waitFor();
     let link;
     for (let i = 0; i < 50 && !link; i++) {
       const links = [...server.output().matchAll(/\/care\/invitations\/([A-Za-z0-9_-]{20,})/g)];

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace tsunagu::care {
 namespace {
 
@@ -46,6 +48,30 @@ TEST(StatusTemplateTest, RefusesBadValues) {
   EXPECT_EQ(msg({{"mood.level", "good"}, {"mood.level", "poor"}}), "mood.level is given twice");
   EXPECT_EQ(msg({{"medication.leftover", std::string(501, 'a')}}),
             "medication.leftover must be at most 500 characters");
+}
+
+TEST(StatusTemplateTest, EachOccupationHasItsOwnTemplateOfKnownCategories) {
+  std::set<std::string_view> known;
+  for (const auto& item : StatusTemplate()) known.insert(item.category);
+  // A pharmacist starts with medication, a home helper with meals, a nurse
+  // with vital signs; family members write no status posts.
+  EXPECT_EQ(TemplateCategoriesFor(auth::Occupation::kPharmacist).front(), "medication");
+  EXPECT_EQ(TemplateCategoriesFor(auth::Occupation::kHomeHelper).front(), "meal");
+  EXPECT_EQ(TemplateCategoriesFor(auth::Occupation::kVisitingNurse).front(), "vital");
+  EXPECT_TRUE(TemplateCategoriesFor(auth::Occupation::kFamily).empty());
+  for (auto o :
+       {auth::Occupation::kPhysician, auth::Occupation::kNurse, auth::Occupation::kPharmacist,
+        auth::Occupation::kCareManager, auth::Occupation::kHomeHelper, auth::Occupation::kTherapist,
+        auth::Occupation::kClerk}) {
+    auto categories = TemplateCategoriesFor(o);
+    EXPECT_FALSE(categories.empty());
+    std::set<std::string_view> seen;
+    for (auto c : categories) {
+      EXPECT_TRUE(known.count(c)) << c;
+      EXPECT_TRUE(seen.insert(c).second) << "twice: " << c;
+    }
+    EXPECT_EQ(categories.back(), "note") << "free text comes last";
+  }
 }
 
 }  // namespace

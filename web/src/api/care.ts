@@ -91,6 +91,13 @@ export interface TemplateItem {
   max_chars?: number;
 }
 
+/** The template of the caller's occupation: its categories in form order, and every item. */
+export interface StatusTemplateInfo {
+  occupation: string;
+  categories: string[];
+  items: TemplateItem[];
+}
+
 export interface NewPost {
   kind: PostKind;
   title?: string;
@@ -225,7 +232,7 @@ async function multipart(post: NewPost, files: File[]): Promise<{ blob: Blob; ty
 }
 
 export const care = {
-  templates: () => api.get<{ items: TemplateItem[] }>('/care/templates/status', quiet).then((a) => a.items),
+  templates: () => api.get<StatusTemplateInfo>('/care/templates/status', quiet),
   groups: () => api.get<{ items: CareGroup[] }>('/care/groups', quiet).then((a) => a.items),
   group: (gid: number) => api.get<CareGroup>(`/care/groups/${gid}`, quiet),
   createGroup: (regional_id: string, name: string) =>

@@ -1010,5 +1010,6 @@ export const en: Record<MessageKey, string> = {
   'careInvite.submit': 'Create the account and join',
   'careInvite.doneTitle': 'You have joined',
   'careInvite.doneBody': 'You are now a member of "{group}". Log in to see the posts.',
+  'care.form.moreItems': 'Other items',
   // End of care SNS
 };

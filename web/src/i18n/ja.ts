@@ -1008,6 +1008,7 @@ export const ja = {
   'careInvite.submit': 'アカウントを作成して参加する',
   'careInvite.doneTitle': '参加しました',
   'careInvite.doneBody': '「{group}」に参加しました。ログインして投稿をご覧ください。',
+  'care.form.moreItems': 'その他の項目',
   // End of care SNS
 } as const;
 

@@ -3,12 +3,12 @@
 import { h, type Child } from '../ui/dom';
 import { t, tDynamic, hasKey, formatDateTime } from '../i18n';
 import { ApiError } from '../api/client';
-import { care, type CareAttachment, type CarePost, type PinColor, type TemplateItem } from '../api/care';
+import { care, type CareAttachment, type CarePost, type PinColor, type StatusTemplateInfo, type TemplateItem } from '../api/care';
 
-let templateCache: Promise<TemplateItem[]> | null = null;
+let templateCache: Promise<StatusTemplateInfo> | null = null;
 
-/** The status template catalogue (loaded once per page load). */
-export function statusTemplate(): Promise<TemplateItem[]> {
+/** The status template of the user's occupation, with every item (loaded once per page load). */
+export function occupationTemplate(): Promise<StatusTemplateInfo> {
   if (!templateCache) {
     templateCache = care.templates().catch((err: unknown) => {
       templateCache = null;
@@ -16,6 +16,11 @@ export function statusTemplate(): Promise<TemplateItem[]> {
     });
   }
   return templateCache;
+}
+
+/** Every template item in catalogue order. */
+export function statusTemplate(): Promise<TemplateItem[]> {
+  return occupationTemplate().then((tpl) => tpl.items);
 }
 
 export function itemLabel(item: TemplateItem | undefined, key: string): string {

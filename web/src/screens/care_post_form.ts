@@ -7,7 +7,7 @@ import { formError, busy, switchField, toHalfWidth } from '../ui/forms';
 import { openDialog } from '../ui/dialog';
 import { toast } from '../ui/toast';
 import { care, type NewPost, type PostKind, type TemplateItem, type CarePost } from '../api/care';
-import { categoryLabel, choiceLabel, errorText, fileSize, itemLabel, statusTemplate, unitText } from './care_common';
+import { categoryLabel, choiceLabel, errorText, fileSize, itemLabel, occupationTemplate, unitText } from './care_common';
 import type { CareGroupContext } from './care_group';
 
 const kMaxFiles = 10;
@@ -132,17 +132,27 @@ export function openPostForm(
     statusSlot.hidden = k !== 'status';
   };
 
-  void statusTemplate().then((template) => {
-    controls = template.map(itemControl);
-    const categories: string[] = [];
-    for (const item of template) if (!categories.includes(item.category)) categories.push(item.category);
+  void occupationTemplate().then((tpl) => {
+    controls = tpl.items.map(itemControl);
+    const all: string[] = [];
+    for (const item of tpl.items) if (!all.includes(item.category)) all.push(item.category);
+    // The writer's occupation's categories first, in its order; the others
+    // are one click away.
+    const mine = tpl.categories.filter((c) => all.includes(c));
+    const others = all.filter((c) => !mine.includes(c));
     // A category of one item (ADL, mood, notes) needs no box of its own.
-    clear(statusSlot, categories.map((cat) => {
-      const mine = controls.filter((c) => c.item.category === cat);
-      return h('fieldset', { class: mine.length > 1 ? 'care-category' : 'care-category care-category-single', testid: `care-category-${cat}` },
-        h('legend', { class: mine.length > 1 ? undefined : 'visually-hidden' }, categoryLabel(cat)),
-        h('div', { class: 'care-category-fields' }, mine.map((c) => c.el)));
-    }));
+    const fieldset = (cat: string) => {
+      const fields = controls.filter((c) => c.item.category === cat);
+      return h('fieldset', { class: fields.length > 1 ? 'care-category' : 'care-category care-category-single', testid: `care-category-${cat}` },
+        h('legend', { class: fields.length > 1 ? undefined : 'visually-hidden' }, categoryLabel(cat)),
+        h('div', { class: 'care-category-fields' }, fields.map((c) => c.el)));
+    };
+    clear(statusSlot,
+      ...(mine.length ? mine : all).map(fieldset),
+      mine.length && others.length
+        ? h('details', { class: 'care-more-items', testid: 'care-more-items' },
+          h('summary', null, t('care.form.moreItems')), ...others.map(fieldset))
+        : null);
   }).catch((err: unknown) => clear(statusSlot, h('p', { class: 'form-error' }, errorText(err))));
 
   const send = async (draft: boolean, button: HTMLButtonElement) => {

@@ -169,6 +169,11 @@ const std::map<std::string, Setter>& Setters() {
          c.care_file_max_bytes = n * 1024 * 1024;
          return core::Status::Ok();
        }},
+      {"care-group-approval",
+       [](AppConfig& c, const std::string& v) {
+         c.care_group_approval = Truthy(v);
+         return core::Status::Ok();
+       }},
       {"care-digest-minutes",
        [](AppConfig& c, const std::string& v) {
          // Fractions allow short intervals for tests and trials (0.05 = 3 s).
@@ -217,6 +222,7 @@ const std::map<std::string, std::string>& IniKeys() {
       {"log.level", "log-level"},
       {"care.file_max_mb", "care-file-max-mb"},
       {"care.digest_minutes", "care-digest-minutes"},
+      {"care.group_approval", "care-group-approval"},
   };
   return kKeys;
 }
@@ -247,7 +253,8 @@ core::Result<AppConfig> ParseConfig(const std::vector<std::string>& args) {
     if (auto eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
-    } else if (name == "allow-plain-http" || name == "secure-cookies" || name == "smtp-starttls") {
+    } else if (name == "allow-plain-http" || name == "secure-cookies" || name == "smtp-starttls" ||
+               name == "care-group-approval") {
       value = "true";
     } else {
       if (i + 1 >= args.size()) return core::InvalidInput("--" + name + " needs a value");
@@ -296,6 +303,8 @@ std::string ConfigUsage() {
   --log-file PATH --log-level debug|info|warn|error                    [log] file / level
   --care-file-max-mb N   largest file on a care post (default 20)     [care] file_max_mb
   --care-digest-minutes M  care digest mail interval (default 60)   [care] digest_minutes
+  --care-group-approval    new care groups need the secretariat's approval
+                                                                   [care] group_approval
 )";
 }
 

@@ -26,6 +26,8 @@ struct AppConfig {
   std::string mllp_address = "127.0.0.1";
   // Largest file a care post may carry (bytes; flag in MB).
   int64_t care_file_max_bytes = 20 * 1024 * 1024;
+  // New care groups wait for the secretariat's approval (network setting).
+  bool care_group_approval = false;
   // How long care notifications wait for a user's digest mail (ms; flag in
   // minutes, fractions allowed).
   int64_t care_digest_ms = int64_t{60} * 60 * 1000;

@@ -167,6 +167,7 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
   // decides when one is garbage (docs/care.md).
   m.care_files = std::make_unique<store::BlobStore>(config.data_dir + "/blobs/care");
   m.care->SetFileStore(m.care_files.get(), static_cast<size_t>(config.care_file_max_bytes));
+  m.care->SetGroupApprovalRequired(config.care_group_approval);
   m.fhir = std::make_unique<fhir::FhirService>(*m.timeline, *m.patients, *m.facilities, *m.access,
                                                *m.audit, public_url + "/fhir");
   m.fhir_writer = std::make_unique<fhir::FhirWriter>(*m.resources, *m.patients, *m.facilities,

@@ -37,7 +37,8 @@ json::object GroupJson(const CareGroup& g) {
           {"facility_id", g.facility_id},
           {"archived", g.archived()},
           {"archived_at", TimeJson(g.archived_at)},
-          {"created_at", TimeJson(g.created_at)}};
+          {"created_at", TimeJson(g.created_at)},
+          {"approval", g.approval}};
 }
 
 json::object MemberJson(const Member& m) {
@@ -322,6 +323,36 @@ void RegisterCareRoutes(http::Router& r, CareDeps& d) {
     auto gid = IdParam(req, "gid", "care group");
     if (!gid) return Fail(gid.error());
     auto group = d.care.ArchiveGroup(*actor, *gid);
+    if (!group) return Fail(group.error());
+    return http::JsonResponse(200, GroupJson(*group));
+  });
+
+  r.Get("/api/v1/care/group-approvals", [&d](Request& req) {
+    auto actor = ActorOf(req);
+    if (!actor) return Fail(actor.error());
+    auto groups = d.care.PendingGroups(*actor, auth::CurrentPrincipal(req)->role);
+    if (!groups) return Fail(groups.error());
+    json::array items;
+    for (const auto& g : *groups) items.push_back(GroupJson(g));
+    return http::JsonResponse(200, json::object{{"items", std::move(items)}});
+  });
+
+  r.Post("/api/v1/care/groups/:gid/approval", [&d](Request& req) {
+    auto actor = ActorOf(req);
+    if (!actor) return Fail(actor.error());
+    auto gid = IdParam(req, "gid", "care group");
+    if (!gid) return Fail(gid.error());
+    auto body = http::ParseJsonObject(req.body);
+    if (!body) return Fail(body.error());
+    auto decision = http::RequireString(*body, "decision");
+    if (!decision) return Fail(decision.error());
+    if (*decision != "approve" && *decision != "reject") {
+      return Fail(core::InvalidInput("decision must be approve or reject"));
+    }
+    auto reason = http::OptString(*body, "reason");
+    if (!reason) return Fail(reason.error());
+    auto group = d.care.DecideGroup(*actor, auth::CurrentPrincipal(req)->role, *gid,
+                                    *decision == "approve", reason->value_or(""));
     if (!group) return Fail(group.error());
     return http::JsonResponse(200, GroupJson(*group));
   });

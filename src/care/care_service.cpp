@@ -353,6 +353,13 @@ CREATE TABLE care_pins (
   PRIMARY KEY (post_id, user_id, color)
 );
 CREATE INDEX care_pins_user ON care_pins (user_id, color, post_id)
+)sql",
+           R"sql(
+ALTER TABLE care_groups ADD COLUMN approval TEXT NOT NULL DEFAULT 'approved';
+ALTER TABLE care_groups ADD COLUMN approval_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE care_groups ADD COLUMN decided_by BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE care_groups ADD COLUMN decided_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX care_groups_approval ON care_groups (approval, created_at)
 )sql"}};
 }
 
@@ -421,11 +428,11 @@ std::string CareService::NameOf(int64_t user_id) const {
 Result<CareGroup> CareService::LoadGroup(int64_t group_id) const {
   TSUNAGU_ASSIGN_OR_RETURN(
       auto rs, db_.Query("SELECT id, patient_id, name, owner_id, facility_id, archived_at, "
-                         "created_at FROM care_groups WHERE id = ?",
+                         "created_at, approval FROM care_groups WHERE id = ?",
                          {Value{group_id}}));
   if (rs.empty()) return core::NotFound("care group not found");
   const auto& r = rs.rows[0];
-  CareGroup g{r.Int(0), r.Int(1), {}, r.Text(2), r.Int(3), r.Int(4), r.Int(5), r.Int(6)};
+  CareGroup g{r.Int(0), r.Int(1), {}, r.Text(2), r.Int(3), r.Int(4), r.Int(5), r.Int(6), r.Text(7)};
   auto rid = patients_.RegionalIdOf(g.patient_id);
   g.regional_id = rid ? *rid : std::string();
   return g;
@@ -511,6 +518,13 @@ Result<CareService::Access> CareService::RequireMember(const Actor& actor, int64
     return core::Forbidden("not a member of this care group");
   }
   access.self = *self;
+  if (!access.group.approved() && actor.user_id != access.group.owner_id) {
+    Audit(actor, action, object, access.group.regional_id, "denied",
+          "group " + access.group.approval);
+    return core::Forbidden(access.group.approval == "pending"
+                               ? "the care group awaits the secretariat's approval"
+                               : "the care group was not approved");
+  }
   if (Status s = CheckConsent(access.group.patient_id, actor.facility_id, actor.occupation);
       !s.ok()) {
     Audit(actor, action, object, access.group.regional_id, "denied", s.message());
@@ -596,10 +610,12 @@ Result<GroupDetail> CareService::CreateGroup(const Actor& actor, const NewGroup&
   int64_t now = clock_.NowMillis();
   TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin());
   TSUNAGU_ASSIGN_OR_RETURN(
-      auto rs, tx->Query("INSERT INTO care_groups (patient_id, name, owner_id, facility_id, "
-                         "archived_at, created_at) VALUES (?, ?, ?, ?, 0, ?) RETURNING id",
-                         {Value{patient->id}, Value{name}, Value{actor.user_id},
-                          Value{actor.facility_id}, Value{now}}));
+      auto rs,
+      tx->Query("INSERT INTO care_groups (patient_id, name, owner_id, facility_id, "
+                "archived_at, created_at, approval) VALUES (?, ?, ?, ?, 0, ?, ?) "
+                "RETURNING id",
+                {Value{patient->id}, Value{name}, Value{actor.user_id}, Value{actor.facility_id},
+                 Value{now}, Value{std::string(approval_required_ ? "pending" : "approved")}}));
   int64_t id = rs.rows.at(0).Int(0);
   TSUNAGU_RETURN_IF_ERROR(
       tx->Execute("INSERT INTO care_members (group_id, user_id, role, added_by, added_at) "
@@ -611,7 +627,8 @@ Result<GroupDetail> CareService::CreateGroup(const Actor& actor, const NewGroup&
     }
     return s;
   }
-  Audit(actor, action, GroupObject(id), patient->regional_id);
+  Audit(actor, action, GroupObject(id), patient->regional_id, "success",
+        approval_required_ ? "awaiting approval" : "");
   TSUNAGU_ASSIGN_OR_RETURN(CareGroup created, LoadGroup(id));
   return GroupDetail{std::move(created), LoadMembers(id)};
 }
@@ -627,6 +644,7 @@ Result<std::vector<CareGroup>> CareService::ListGroups(const Actor& actor) {
     auto g = LoadGroup(r.Int(0));
     if (!g) return g.error();
     if (!CheckConsent(g->patient_id, actor.facility_id, actor.occupation).ok()) continue;
+    if (!g->approved() && g->owner_id != actor.user_id) continue;
     out.push_back(std::move(g).value());
   }
   Audit(actor, "care.group.list", "care_groups", "", "success",
@@ -689,6 +707,53 @@ Result<Member> CareService::AddMember(const Actor& actor, int64_t group_id, int6
   Audit(actor, action, object, rid, "success", "user:" + std::to_string(user_id));
   return Member{user->id,         user->display_name,  user->facility_id,
                 user->occupation, MemberRole::kMember, now};
+}
+
+Result<std::vector<CareGroup>> CareService::PendingGroups(const Actor& actor, auth::Role role) {
+  const std::string action = "care.group.approval.list";
+  if (role != auth::Role::kNetworkAdmin) {
+    Audit(actor, action, "care_group", "", "denied", "not a network admin");
+    return core::Forbidden("only the secretariat approves care groups");
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(auto rs,
+                           db_.Query("SELECT id FROM care_groups WHERE approval = 'pending' AND "
+                                     "archived_at = 0 ORDER BY created_at, id LIMIT 500"));
+  std::vector<CareGroup> out;
+  for (const auto& r : rs.rows) {
+    TSUNAGU_ASSIGN_OR_RETURN(CareGroup g, LoadGroup(r.Int(0)));
+    out.push_back(std::move(g));
+  }
+  Audit(actor, action, "care_group", "", "success", std::to_string(out.size()) + " pending");
+  return out;
+}
+
+Result<CareGroup> CareService::DecideGroup(const Actor& actor, auth::Role role, int64_t group_id,
+                                           bool approve, const std::string& reason) {
+  const std::string action = approve ? "care.group.approve" : "care.group.reject";
+  const std::string object = GroupObject(group_id);
+  if (role != auth::Role::kNetworkAdmin) {
+    Audit(actor, action, object, "", "denied", "not a network admin");
+    return core::Forbidden("only the secretariat approves care groups");
+  }
+  std::string why = core::Trim(reason);
+  TSUNAGU_RETURN_IF_ERROR(CheckText("reason", why, kMaxCommentChars));
+  if (!approve && why.empty()) return core::InvalidInput("reason is required to reject");
+  TSUNAGU_ASSIGN_OR_RETURN(CareGroup group, LoadGroup(group_id));
+  if (group.approval != "pending" || group.archived()) {
+    return core::Conflict("the care group is not awaiting approval");
+  }
+  const int64_t now = clock_.NowMillis();
+  // A rejected group is archived too, so that the patient may get another.
+  TSUNAGU_ASSIGN_OR_RETURN(
+      int64_t changed,
+      db_.Execute(
+          "UPDATE care_groups SET approval = ?, approval_reason = ?, decided_by = ?, "
+          "decided_at = ?, archived_at = ? WHERE id = ? AND approval = 'pending'",
+          {Value{std::string(approve ? "approved" : "rejected")}, Value{why}, Value{actor.user_id},
+           Value{now}, Value{approve ? int64_t{0} : now}, Value{group_id}}));
+  if (changed != 1) return core::Conflict("the care group is not awaiting approval");
+  Audit(actor, action, object, group.regional_id);
+  return LoadGroup(group_id);
 }
 
 Result<std::vector<Candidate>> CareService::Candidates(const Actor& actor, int64_t group_id,
@@ -797,6 +862,9 @@ Result<Post> CareService::CreatePost(const Actor& actor, int64_t group_id, const
     return core::Forbidden("family members cannot write posts; they can comment");
   }
   if (access.group.archived()) return core::Conflict("the care group is archived");
+  if (!access.group.approved()) {
+    return core::Conflict("the care group awaits the secretariat's approval");
+  }
   NewPost clean;  // without the files: their bytes are not copied
   clean.kind = post.kind;
   clean.title = core::Trim(post.title);

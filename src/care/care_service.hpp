@@ -89,6 +89,19 @@ class CareService {
   // Owner only. Archived groups stay readable; nothing new can be posted.
   core::Result<CareGroup> ArchiveGroup(const Actor& actor, int64_t group_id);
 
+  // --- approval of new groups (network setting) ------------------------------
+  // When required, a new group is "pending": only its owner sees it (and may
+  // add members), nobody can post, and the secretariat approves it (members
+  // see it from then on) or rejects it (it is archived, so the patient may
+  // get another group). Off by default.
+  void SetGroupApprovalRequired(bool required) { approval_required_ = required; }
+  // Pending groups, oldest first, for network admins (Forbidden otherwise).
+  core::Result<std::vector<CareGroup>> PendingGroups(const Actor& actor, auth::Role role);
+  // Network admins only. Conflict unless the group is pending; a reason is
+  // required to reject.
+  core::Result<CareGroup> DecideGroup(const Actor& actor, auth::Role role, int64_t group_id,
+                                      bool approve, const std::string& reason);
+
   // Any staff member (not family) of an active group adds a user of any
   // facility. NotFound for an unknown user; InvalidInput for a disabled one;
   // Forbidden when no consent covers the user; Conflict if already a member.
@@ -220,6 +233,7 @@ class CareService {
   auth::AccountService& accounts_;
   audit::AuditLog& audit_;
   CareListener* listener_ = nullptr;
+  bool approval_required_ = false;
   store::BlobStore* blobs_ = nullptr;
   size_t max_file_bytes_ = kDefaultFileMaxBytes;
   std::mutex file_write_mutex_;

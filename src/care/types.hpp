@@ -54,7 +54,11 @@ struct CareGroup {
   int64_t facility_id = 0;  // the creator's facility
   int64_t archived_at = 0;  // ms UTC; 0 = active
   int64_t created_at = 0;
+  // "approved", or "pending" / "rejected" when the network requires the
+  // secretariat's approval of new groups.
+  std::string approval = "approved";
   bool archived() const { return archived_at != 0; }
+  bool approved() const { return approval == "approved"; }
 };
 
 struct GroupDetail {

@@ -82,7 +82,7 @@ function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts `tsunagu demo` then `tsunagu serve`; resolves once /healthz answers. */
-export async function startServer() {
+export async function startServer({ extraArgs = [] } = {}) {
   const bin = binary();
   const dataDir = await mkdtemp(join(tmpdir(), 'tsunagu-e2e-'));
   await promisify(execFile)(bin, ['demo', '--data', dataDir], { timeout: 120_000 });
@@ -90,7 +90,7 @@ export async function startServer() {
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawn(
     bin,
-    ['serve', '--data', dataDir, '--port', String(port), '--static', join(repo, 'web', 'dist')],
+    ['serve', '--data', dataDir, '--port', String(port), '--static', join(repo, 'web', 'dist'), ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

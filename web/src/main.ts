@@ -21,6 +21,7 @@ import { patientsScreen, patientNewScreen, patientScreen } from './screens/patie
 import { careGroupsScreen } from './screens/care_groups';
 import { careGroupScreen } from './screens/care_group';
 import { careInvitationScreen } from './screens/care_invitation';
+import { careApprovalsScreen } from './screens/care_approvals';
 
 const notFoundScreen: Screen = ({ root }) => {
   document.title = `${t('error.pageNotFound')} | ${t('app.name')}`;
@@ -47,6 +48,7 @@ const routes: Route[] = [
   { pattern: /^\/care\/groups\/(\d+)\/?$/, screen: careGroupScreen, access: 'user' },
   { pattern: /^\/care\/invitations\/([A-Za-z0-9_-]+)\/?$/, screen: careInvitationScreen, access: 'public' },
   { pattern: /^\/applications\/?$/, screen: applicationsScreen, access: ['network_admin'] },
+  { pattern: /^\/care-approvals\/?$/, screen: careApprovalsScreen, access: ['network_admin'] },
   { pattern: /^\/facilities\/?$/, screen: facilitiesScreen, access: ['network_admin'] },
   { pattern: /^\/facilities\/(\d+)\/?$/, screen: facilityDetailScreen, access: ['network_admin'] },
   { pattern: /^\/system-clients\/?$/, screen: systemClientsScreen, access: ['network_admin'] },

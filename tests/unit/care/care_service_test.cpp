@@ -188,6 +188,58 @@ TEST_P(CareServiceTest, OnlyPhysiciansAndCareManagersOfALinkedFacilityCreateGrou
   EXPECT_EQ(Count("care_groups"), 0);
 }
 
+TEST_P(CareServiceTest, NewGroupsCanWaitForTheSecretariatsApproval) {
+  care_->SetGroupApprovalRequired(true);
+  auto g = care_->CreateGroup(As(doctor_), {patient_.regional_id, "山田太郎さんの在宅チーム"});
+  ASSERT_TRUE(g.has_value()) << g.error().ToString();
+  EXPECT_EQ(g->group.approval, "pending");
+  const int64_t id = g->group.id;
+  // The owner prepares the team; members do not see the group yet and
+  // nobody can post.
+  ASSERT_TRUE(care_->AddMember(As(doctor_), id, nurse_.id).has_value());
+  EXPECT_EQ(care_->GetGroup(As(nurse_), id).error().code(), core::Code::kForbidden);
+  auto nurse_groups = care_->ListGroups(As(nurse_));
+  ASSERT_TRUE(nurse_groups.has_value());
+  EXPECT_TRUE(nurse_groups->empty());
+  EXPECT_EQ(care_->CreatePost(As(doctor_), id, Message("はじめまして")).error().code(),
+            core::Code::kConflict);
+
+  // Only network admins decide.
+  EXPECT_EQ(care_->PendingGroups(As(doctor_), auth::Role::kFacilityAdmin).error().code(),
+            core::Code::kForbidden);
+  EXPECT_EQ(care_->DecideGroup(As(doctor_), auth::Role::kStaff, id, true, "").error().code(),
+            core::Code::kForbidden);
+  auto admin = AddUser("secretariat", clinic_, auth::Occupation::kClerk);
+  auto pending = care_->PendingGroups(As(admin), auth::Role::kNetworkAdmin);
+  ASSERT_TRUE(pending.has_value());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].id, id);
+  EXPECT_EQ(care_->DecideGroup(As(admin), auth::Role::kNetworkAdmin, id, false, " ").error().code(),
+            core::Code::kInvalidInput);
+
+  auto approved = care_->DecideGroup(As(admin), auth::Role::kNetworkAdmin, id, true, "");
+  ASSERT_TRUE(approved.has_value()) << approved.error().ToString();
+  EXPECT_TRUE(approved->approved());
+  EXPECT_TRUE(care_->GetGroup(As(nurse_), id).has_value());
+  EXPECT_TRUE(care_->CreatePost(As(doctor_), id, Message("はじめまして")).has_value());
+  EXPECT_EQ(care_->DecideGroup(As(admin), auth::Role::kNetworkAdmin, id, true, "").error().code(),
+            core::Code::kConflict);
+}
+
+TEST_P(CareServiceTest, ARejectedGroupIsClosedAndThePatientMayGetAnother) {
+  care_->SetGroupApprovalRequired(true);
+  auto g = care_->CreateGroup(As(doctor_), {patient_.regional_id, "山田太郎さんの在宅チーム"});
+  ASSERT_TRUE(g.has_value());
+  auto admin = AddUser("secretariat", clinic_, auth::Occupation::kClerk);
+  auto rejected = care_->DecideGroup(As(admin), auth::Role::kNetworkAdmin, g->group.id, false,
+                                     "同じ患者さんのグループが別にあります");
+  ASSERT_TRUE(rejected.has_value()) << rejected.error().ToString();
+  EXPECT_EQ(rejected->approval, "rejected");
+  EXPECT_TRUE(rejected->archived());
+  auto again = care_->CreateGroup(As(doctor_), {patient_.regional_id, "在宅チーム（再申請）"});
+  EXPECT_TRUE(again.has_value()) << again.error().ToString();
+}
+
 TEST_P(CareServiceTest, MemberPickerListsAFacilitysActiveStaff) {
   int64_t group = MakeGroup();
   auto candidates = care_->Candidates(As(doctor_), group, station_);

@@ -22,6 +22,8 @@ export interface CareGroup {
   archived: boolean;
   archived_at: string | null;
   created_at: string;
+  /** "pending" / "rejected" when the network requires the secretariat's approval. */
+  approval?: 'approved' | 'pending' | 'rejected';
   members?: CareMember[];
 }
 
@@ -234,6 +236,9 @@ async function multipart(post: NewPost, files: File[]): Promise<{ blob: Blob; ty
 export const care = {
   templates: () => api.get<StatusTemplateInfo>('/care/templates/status', quiet),
   groups: () => api.get<{ items: CareGroup[] }>('/care/groups', quiet).then((a) => a.items),
+  pendingGroups: () => api.get<{ items: CareGroup[] }>('/care/group-approvals', quiet).then((a) => a.items),
+  decideGroup: (gid: number, decision: 'approve' | 'reject', reason?: string) =>
+    api.post<CareGroup>(`/care/groups/${gid}/approval`, { decision, reason }, quiet),
   group: (gid: number) => api.get<CareGroup>(`/care/groups/${gid}`, quiet),
   createGroup: (regional_id: string, name: string) =>
     api.post<CareGroup>('/care/groups', { regional_id, name }, quiet),

@@ -1009,6 +1009,22 @@ export const ja = {
   'careInvite.doneTitle': '参加しました',
   'careInvite.doneBody': '「{group}」に参加しました。ログインして投稿をご覧ください。',
   'care.form.moreItems': 'その他の項目',
+  'careApprovals.title': 'ケアグループの承認',
+  'careApprovals.lead': '新しい多職種連携グループは、事務局が承認するまでメンバーに表示されず、投稿もできません。',
+  'careApprovals.createdAt': '作成日時',
+  'careApprovals.group': 'グループ',
+  'careApprovals.approve': '承認',
+  'careApprovals.approveConfirm': '「{name}」を承認しますか？',
+  'careApprovals.approved': '「{name}」を承認しました',
+  'careApprovals.reject': '却下',
+  'careApprovals.rejectTitle': 'グループを却下',
+  'careApprovals.reason': '却下の理由（作成者に伝えます）',
+  'careApprovals.rejected': '「{name}」を却下しました',
+  'careApprovals.empty': '承認待ちのグループはありません。',
+  'care.approval.pending': 'このグループは事務局の承認待ちです。承認されるまでメンバーには表示されず、投稿もできません。',
+  'care.approval.rejected': 'このグループは事務局に承認されませんでした。',
+  'nav.careApprovals': 'ケアグループ承認',
+  'home.tile.careApprovals': '新しい多職種連携グループを承認します',
   // End of care SNS
 } as const;
 

@@ -80,6 +80,8 @@ export const careGroupScreen: Screen = async ({ root, params, query: q }) => {
             `${t('patients.regionalId')} ${regionalIdText(group.regional_id)}`),
           owner ? h('span', { class: 'field-hint' }, ` ${t('care.owner')}: ${owner.display_name}（${tDynamic('occupation', owner.occupation)}）`) : null)),
       group.archived ? h('span', { class: 'chip care-archived', testid: 'care-archived' }, t('care.archived')) : null),
-    group.archived ? h('p', { class: 'notice notice-warn' }, t('care.archivedNotice')) : null,
+    group.approval === 'pending' || group.approval === 'rejected'
+      ? h('p', { class: 'notice notice-warn', testid: 'care-approval-notice' }, t(`care.approval.${group.approval}`))
+      : group.archived ? h('p', { class: 'notice notice-warn' }, t('care.archivedNotice')) : null,
     h('section', { class: 'card care-card' }, view.element));
 };

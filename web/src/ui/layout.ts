@@ -17,6 +17,7 @@ export const kNavItems: NavItem[] = [
   { path: '/patients/new', label: 'nav.patientNew', tile: 'home.tile.patientNew', roles: 'all', tileOnly: true },
   { path: '/care', label: 'nav.care', tile: 'home.tile.care', roles: ['facility_admin', 'staff'] },
   { path: '/applications', label: 'nav.applications', tile: 'home.tile.applications', roles: ['network_admin'] },
+  { path: '/care-approvals', label: 'nav.careApprovals', tile: 'home.tile.careApprovals', roles: ['network_admin'] },
   { path: '/facilities', label: 'nav.facilities', tile: 'home.tile.facilities', roles: ['network_admin'] },
   { path: '/system-clients', label: 'nav.systemClients', tile: 'home.tile.systemClients', roles: ['network_admin'] },
   { path: '/staff', label: 'nav.staff', tile: 'home.tile.staff', roles: ['facility_admin'] },

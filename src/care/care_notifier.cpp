@@ -29,6 +29,8 @@ std::string_view KindName(CareEvent::Kind kind) {
       return "comment";
     case CareEvent::Kind::kMessage:
       return "message";
+    case CareEvent::Kind::kRead:
+      return "read";
   }
   return "post";
 }
@@ -178,7 +180,7 @@ void CareNotifier::OnCareEvent(const CareEvent& event) {
       std::string frame = LiveFrame(event, now);
       for (int64_t uid : event.recipients) hub_.Publish(uid, frame);
     }
-    if (!mailer_ || event.recipients.empty()) return;
+    if (!mailer_ || event.recipients.empty() || event.kind == CareEvent::Kind::kRead) return;
     {
       std::lock_guard lock(mu_);
       if (queue_.size() >= options_.max_queue) {

@@ -1096,10 +1096,22 @@ Result<PostDetail> CareService::OpenPost(const Actor& actor, int64_t post_id) {
     return access.error();
   }
   if (!post.draft) {
-    TSUNAGU_RETURN_IF_ERROR(
+    TSUNAGU_ASSIGN_OR_RETURN(
+        int64_t first_read,
         db_.Execute("INSERT INTO care_reads (post_id, user_id, read_at) VALUES (?, ?, ?) "
                     "ON CONFLICT (post_id, user_id) DO NOTHING",
                     {Value{post_id}, Value{actor.user_id}, Value{clock_.NowMillis()}}));
+    // The author's "read by N" updates live.
+    if (first_read == 1 && listener_ && post.author_id != actor.user_id) {
+      CareEvent e;
+      e.kind = CareEvent::Kind::kRead;
+      e.group = access->group;
+      e.actor_id = actor.user_id;
+      e.actor_name = access->self.display_name;
+      e.post_id = post_id;
+      e.recipients = {post.author_id};
+      listener_->OnCareEvent(e);
+    }
   }
   PostDetail detail;
   TSUNAGU_ASSIGN_OR_RETURN(auto summaries,

@@ -220,7 +220,9 @@ struct GroupAccess {
 // Something that happened in a group that members may be told about. Carries
 // ids and names only; listeners must not send medical content by email.
 struct CareEvent {
-  enum class Kind { kPost, kComment, kMessage };
+  // kRead: a member opened a post for the first time (told to its author
+  // only, live; never mailed).
+  enum class Kind { kPost, kComment, kMessage, kRead };
   Kind kind = Kind::kPost;
   CareGroup group;
   int64_t actor_id = 0;

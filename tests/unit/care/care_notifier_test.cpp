@@ -271,6 +271,21 @@ TEST_P(CareNotifierTest, MessageFrameNamesTheConversation) {
   EXPECT_NE(mails[0].body.find(Link()), std::string::npos);
 }
 
+TEST_P(CareNotifierTest, AFirstReadIsToldToTheAuthorLiveAndNeverMailed) {
+  Post post = PostMessage(doctor_);
+  notifier_->RunOnce();
+  const size_t mails_before = mailer_.Count();
+  const size_t frames_before = hub_.FramesOf(doctor_.id).size();
+  ASSERT_TRUE(care_->OpenPost(As(nurse_), post.id).has_value());
+  ASSERT_EQ(hub_.FramesOf(doctor_.id).size(), frames_before + 1);
+  json::object o = json::parse(hub_.FramesOf(doctor_.id).back()).as_object();
+  EXPECT_EQ(o.at("type").as_string(), "care.read");
+  EXPECT_EQ(o.at("post_id").as_int64(), post.id);
+  EXPECT_EQ(notifier_->QueuedEvents(), 0u);
+  notifier_->RunOnce();
+  EXPECT_EQ(mailer_.Count(), mails_before);
+}
+
 TEST_P(CareNotifierTest, StaffGetOneImmediateMailPerPostWithoutContent) {
   PostMessage(doctor_);
   EXPECT_EQ(mailer_.Count(), 0u) << "nothing is sent on the request thread";

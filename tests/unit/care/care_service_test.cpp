@@ -513,6 +513,22 @@ class PostEventRecorder : public CareListener {
   std::vector<CareEvent> events;
 };
 
+TEST_P(CareServiceTest, TheAuthorHearsOfTheFirstReadOfEachReader) {
+  int64_t g = MakeGroup();
+  Post p = MustPost(nurse_, g, Message("明日の訪問時間を変更します"));
+  PostEventRecorder listener;
+  care_->SetListener(&listener);
+  ASSERT_TRUE(care_->OpenPost(As(doctor_), p.id).has_value());
+  ASSERT_TRUE(care_->OpenPost(As(doctor_), p.id).has_value());  // read again: no news
+  ASSERT_TRUE(care_->OpenPost(As(nurse_), p.id).has_value());   // the author's own read
+  care_->SetListener(nullptr);
+  ASSERT_EQ(listener.events.size(), 1u);
+  EXPECT_EQ(listener.events[0].kind, CareEvent::Kind::kRead);
+  EXPECT_EQ(listener.events[0].post_id, p.id);
+  EXPECT_EQ(listener.events[0].actor_id, doctor_.id);
+  EXPECT_EQ(listener.events[0].recipients, std::vector<int64_t>{nurse_.id});
+}
+
 TEST_P(CareServiceTest, PhotoPostCarriesFilesThatOnlyItsAudienceMayOpen) {
   int64_t g = MakeGroup();
   PostEventRecorder listener;

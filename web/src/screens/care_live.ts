@@ -1,5 +1,5 @@
 // One WebSocket per page for live care notifications (/ws, same origin,
-// session cookie). Frames: {type: care.post|care.comment|care.message,
+// session cookie). Frames: {type: care.post|care.comment|care.message|care.read,
 // group_id, group_name, post_id?, conversation_id?, actor_name, at}.
 // Reconnects with backoff; screens subscribe while they are on the page.
 import { t } from '../i18n';
@@ -7,7 +7,8 @@ import { toast } from '../ui/toast';
 import { session } from '../session';
 
 export interface CareFrame {
-  type: 'care.post' | 'care.comment' | 'care.message';
+  /** care.read: someone opened one of my posts (its "read by" count changed). */
+  type: 'care.post' | 'care.comment' | 'care.message' | 'care.read';
   group_id: number;
   group_name: string;
   post_id?: number;
@@ -68,7 +69,7 @@ function scheduleRetry(): void {
 
 function deliver(frame: CareFrame): void {
   const me = session.user;
-  if (me && frame.actor_name !== me.display_name) {
+  if (me && frame.actor_name !== me.display_name && frame.type !== 'care.read') {
     const key = frame.type === 'care.message' ? 'care.live.message' : frame.type === 'care.comment' ? 'care.live.comment' : 'care.live.post';
     toast(t(key, { name: frame.actor_name, group: frame.group_name }));
   }

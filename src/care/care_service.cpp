@@ -1121,9 +1121,16 @@ Result<PostDetail> CareService::OpenPost(const Actor& actor, int64_t post_id) {
                            db_.Query("SELECT id, post_id, author_id, body, created_at FROM "
                                      "care_comments WHERE post_id = ? ORDER BY id",
                                      {Value{post_id}}));
+  // Authors are usually current members, whose names are loaded already.
+  auto name_of = [&](int64_t user_id) {
+    for (const Member& m : access->members) {
+      if (m.user_id == user_id) return m.display_name;
+    }
+    return NameOf(user_id);  // a former member
+  };
   for (const auto& r : comments.rows) {
     detail.comments.push_back(
-        {r.Int(0), r.Int(1), r.Int(2), NameOf(r.Int(2)), r.Text(3), r.Int(4)});
+        {r.Int(0), r.Int(1), r.Int(2), name_of(r.Int(2)), r.Text(3), r.Int(4)});
   }
   TSUNAGU_ASSIGN_OR_RETURN(auto reads,
                            db_.Query("SELECT user_id, read_at FROM care_reads WHERE post_id = ? "

@@ -26,12 +26,6 @@ std::string TokenHash(const std::string& token) {
   return core::HexEncode(md, sizeof md);
 }
 
-bool LooksLikeEmail(const std::string& s) {
-  auto at = s.find('@');
-  return at != std::string::npos && at > 0 && s.find('.', at) != std::string::npos &&
-         s.find_first_of(" \r\n<>\"") == std::string::npos && s.size() <= 254;
-}
-
 size_t CodePoints(std::string_view s) {
   size_t n = 0;
   for (char c : s) n += (c & 0xC0) != 0x80;
@@ -167,7 +161,7 @@ core::Result<GroupInvitation> CareInvitationService::Invite(const Actor& actor, 
   if (access.group.archived()) return core::Conflict("the care group is archived");
   std::string email = core::Trim(in.email);
   std::string name = core::Trim(in.display_name);
-  if (!LooksLikeEmail(email)) return core::InvalidInput("email must be an e-mail address");
+  if (!core::LooksLikeEmail(email)) return core::InvalidInput("email must be an e-mail address");
   if (name.empty() || !core::IsValidUtf8(name) || CodePoints(name) > kMaxNameChars) {
     return core::InvalidInput("display_name is required (at most 100 characters)");
   }

@@ -317,6 +317,12 @@ std::string FoldKana(std::string_view s) {
   return ToUtf8(out);
 }
 
+bool LooksLikeEmail(std::string_view s) {
+  auto at = s.find('@');
+  return at != std::string_view::npos && at > 0 && s.find('.', at) != std::string_view::npos &&
+         s.find_first_of(" \r\n<>\"") == std::string_view::npos && s.size() <= 254;
+}
+
 std::string Trim(std::string_view s) {
   size_t begin = 0;
   size_t end = s.size();

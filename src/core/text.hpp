@@ -27,6 +27,11 @@ std::string FoldKana(std::string_view s);
 // (U+3000) spaces at both ends.
 std::string Trim(std::string_view s);
 
+// A plausible mail address for sending to: something@domain.tld, at most 254
+// bytes, without spaces, line breaks, angle brackets or quotes (which would
+// break a mail header).
+bool LooksLikeEmail(std::string_view s);
+
 // Decoders for legacy encodings met at the edges (HL7 ISO-2022-JP,
 // receipt files in Shift_JIS). nullopt when the input is malformed.
 //

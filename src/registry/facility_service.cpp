@@ -93,12 +93,6 @@ Application ApplicationFromRow(const store::Row& r) {
   return a;
 }
 
-bool LooksLikeEmail(const std::string& s) {
-  auto at = s.find('@');
-  return at != std::string::npos && at > 0 && s.find('.', at) != std::string::npos &&
-         s.find_first_of(" \r\n<>") == std::string::npos && s.size() <= 254;
-}
-
 }  // namespace
 
 FacilityService::FacilityService(store::Database& db, const core::Clock& clock)
@@ -383,7 +377,7 @@ core::Result<Application> FacilityService::Apply(const NewApplication& in) {
   TSUNAGU_RETURN_IF_ERROR(Validate(f));
   if (core::Trim(in.applicant_name).empty())
     return core::InvalidInput("applicant_name is required");
-  if (!LooksLikeEmail(in.applicant_email)) {
+  if (!core::LooksLikeEmail(in.applicant_email)) {
     return core::InvalidInput("applicant_email is not a valid e-mail address");
   }
   if (!f.code.empty()) {
@@ -463,7 +457,7 @@ core::Result<Application> FacilityService::Reject(int64_t application_id, int64_
 core::Result<std::string> FacilityService::InsertInvitation(store::Executor& ex,
                                                             int64_t facility_id,
                                                             const std::string& email) {
-  if (!LooksLikeEmail(email)) return core::InvalidInput("invalid e-mail address");
+  if (!core::LooksLikeEmail(email)) return core::InvalidInput("invalid e-mail address");
   std::string token = core::RandomToken(32);
   int64_t now = clock_.NowMillis();
   auto rs = ex.Execute(

@@ -54,6 +54,19 @@ TEST(FoldKanaTest, InvalidBytesBecomeReplacementCharacter) {
   EXPECT_TRUE(IsValidUtf8(FoldKana("\xe3\x81")));
 }
 
+TEST(LooksLikeEmailTest, AcceptsAddressesAndRefusesHeaderBreakers) {
+  EXPECT_TRUE(LooksLikeEmail("mari@example.jp"));
+  EXPECT_TRUE(LooksLikeEmail("ns.suzuki@demo.tsunagu.local"));
+  EXPECT_FALSE(LooksLikeEmail(""));
+  EXPECT_FALSE(LooksLikeEmail("not-an-address"));
+  EXPECT_FALSE(LooksLikeEmail("@example.jp"));
+  EXPECT_FALSE(LooksLikeEmail("user@localhost"));
+  EXPECT_FALSE(LooksLikeEmail("a b@example.jp"));
+  EXPECT_FALSE(LooksLikeEmail("a@example.jp\r\nBcc: x@example.jp"));
+  EXPECT_FALSE(LooksLikeEmail("\"x\"@example.jp"));
+  EXPECT_FALSE(LooksLikeEmail(std::string(250, 'a') + "@example.jp"));
+}
+
 TEST(TrimTest, AsciiAndIdeographicSpaces) {
   EXPECT_EQ(Trim("  abc \t"), "abc");
   EXPECT_EQ(Trim("　山田 太郎　\r\n"), "山田 太郎");

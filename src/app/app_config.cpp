@@ -233,6 +233,17 @@ std::string AppConfig::DatabaseUrl() const {
   return db_url.empty() ? "sqlite:" + data_dir + "/tsunagu.db" : db_url;
 }
 
+std::string AppConfig::AuditDatabaseUrl() const {
+  std::string url = DatabaseUrl();
+  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return "";
+  std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
+  if (path == ":memory:") return "";
+  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".db") == 0) {
+    path.resize(path.size() - 3);
+  }
+  return "sqlite:" + path + "-audit.db";
+}
+
 std::string AppConfig::PublicUrl() const {
   if (!public_url.empty()) return public_url;
   std::string host =

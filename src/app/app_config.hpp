@@ -33,6 +33,11 @@ struct AppConfig {
   int64_t care_digest_ms = int64_t{60} * 60 * 1000;
 
   std::string DatabaseUrl() const;
+  // Where the audit log lives: with SQLite, a file of its own next to the
+  // main one (tsunagu.db -> tsunagu-audit.db), so that the audit entry
+  // written for every read does not invalidate the readers' page caches of
+  // the main file; empty with PostgreSQL (the same database).
+  std::string AuditDatabaseUrl() const;
   std::string PublicUrl() const;
 };
 

@@ -62,6 +62,7 @@ struct Application::Impl {
   AppConfig config;
   const core::Clock& clock = core::SystemClock::Instance();
   std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::Database> audit_db;  // null: the audit log is in db
   std::unique_ptr<audit::AuditSigner> signer;
   std::unique_ptr<audit::AuditLog> audit;
   std::unique_ptr<auth::PasswordHasher> hasher;
@@ -116,7 +117,16 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
               care::CareNotifier::Migrations(), care::CareInvitationService::Migrations()}));
   TSUNAGU_ASSIGN_OR_RETURN(
       m.signer, audit::AuditSigner::OpenOrCreate(config.data_dir + "/keys/audit_ed25519.key"));
-  m.audit = std::make_unique<audit::AuditLog>(*m.db, m.clock, *m.signer);
+  if (std::string url = config.AuditDatabaseUrl(); !url.empty()) {
+    TSUNAGU_ASSIGN_OR_RETURN(m.audit_db, store::OpenDatabase(url));
+    TSUNAGU_RETURN_IF_ERROR(store::ApplyMigrations(*m.audit_db, {audit::AuditLog::Migrations()}));
+    // A data dir of an earlier version keeps its log in the main file.
+    TSUNAGU_ASSIGN_OR_RETURN(int64_t moved, audit::MoveAuditTrail(*m.db, *m.audit_db));
+    if (moved > 0) {
+      core::LogInfo("audit.moved", {{"entries", std::to_string(moved)}, {"to", url}});
+    }
+  }
+  m.audit = std::make_unique<audit::AuditLog>(app->audit_db(), m.clock, *m.signer);
   m.hasher = std::make_unique<auth::PasswordHasher>();
   m.totp = std::make_unique<auth::Totp>(m.clock);
   m.accounts = std::make_unique<auth::AccountService>(*m.db, m.clock, *m.hasher);
@@ -276,6 +286,7 @@ int Application::Serve() {
 }
 
 store::Database& Application::db() { return *impl_->db; }
+store::Database& Application::audit_db() { return impl_->audit_db ? *impl_->audit_db : *impl_->db; }
 audit::AuditLog& Application::audit() { return *impl_->audit; }
 audit::AuditSigner& Application::signer() { return *impl_->signer; }
 auth::AccountService& Application::accounts() { return *impl_->accounts; }

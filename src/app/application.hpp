@@ -56,6 +56,9 @@ class Application {
   int Serve();
 
   store::Database& db();
+  // The database holding the audit log: the main one with PostgreSQL, a file
+  // of its own with SQLite (AppConfig::AuditDatabaseUrl).
+  store::Database& audit_db();
   audit::AuditLog& audit();
   audit::AuditSigner& signer();
   auth::AccountService& accounts();

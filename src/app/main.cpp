@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
       args.erase(args.begin());
       auto app = OpenApp(args);
       if (!app) return Fail(app.error());
-      return tsunagu::audit::RunAuditVerify((*app)->db(), (*app)->signer(), std::cout);
+      return tsunagu::audit::RunAuditVerify((*app)->audit_db(), (*app)->signer(), std::cout);
     }
     if (cmd == "import") return Import(args);
     if (cmd == "admin" && !args.empty() && args[0] == "init") {

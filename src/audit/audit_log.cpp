@@ -8,6 +8,7 @@
 
 #include "audit/audit_signer.hpp"
 #include "core/log.hpp"
+#include "core/response_fence.hpp"
 #include "core/text.hpp"
 
 namespace tsunagu::audit {
@@ -137,14 +138,85 @@ VerifyReport WalkChain(store::Database& db, int64_t after_seq, std::string prev_
 
 }  // namespace
 
+core::Result<int64_t> MoveAuditTrail(store::Database& from, store::Database& to) {
+  auto max_seq = [](store::Database& db) -> core::Result<int64_t> {
+    TSUNAGU_ASSIGN_OR_RETURN(auto rs, db.Query("SELECT COALESCE(MAX(seq), 0) FROM audit_events"));
+    return rs.rows[0].Int(0);
+  };
+  TSUNAGU_ASSIGN_OR_RETURN(int64_t from_max, max_seq(from));
+  if (from_max == 0) return int64_t{0};
+  TSUNAGU_ASSIGN_OR_RETURN(int64_t to_max, max_seq(to));
+  int64_t moved = 0;
+  if (to_max == 0) {
+    const std::string insert = std::string("INSERT INTO audit_events (") + kEventColumns +
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    const std::string select = std::string("SELECT ") + kEventColumns +
+                               " FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?";
+    TSUNAGU_ASSIGN_OR_RETURN(auto tx, to.Begin(store::Database::Mode::kWrite));
+    int64_t after = 0;
+    while (true) {
+      TSUNAGU_ASSIGN_OR_RETURN(auto rows, from.Query(select, {Value{after}, Value{kVerifyBatch}}));
+      for (const auto& row : rows.rows) {
+        std::vector<Value> values;
+        for (size_t i = 0; i < row.size(); ++i) values.push_back(row.at(i));
+        TSUNAGU_RETURN_IF_ERROR(tx->Execute(insert, values).status());
+        after = row.Int(0);
+        ++moved;
+      }
+      if (static_cast<int64_t>(rows.size()) < kVerifyBatch) break;
+    }
+    TSUNAGU_ASSIGN_OR_RETURN(
+        auto heads,
+        from.Query("SELECT id, seq, hash, signed_at, signature FROM audit_heads ORDER BY id"));
+    for (const auto& row : heads.rows) {
+      TSUNAGU_RETURN_IF_ERROR(
+          tx->Execute("INSERT INTO audit_heads (id, seq, hash, signed_at, signature) "
+                      "VALUES (?, ?, ?, ?, ?)",
+                      {row.at(0), row.at(1), row.at(2), row.at(3), row.at(4)})
+              .status());
+    }
+    TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+    to_max = from_max;
+  }
+  // Empty `from` only when its last entry is in `to`, identical (so the
+  // whole chain before it is too).
+  const std::string hash_at = "SELECT hash FROM audit_events WHERE seq = ?";
+  TSUNAGU_ASSIGN_OR_RETURN(auto from_last, from.Query(hash_at, {Value{from_max}}));
+  TSUNAGU_ASSIGN_OR_RETURN(auto to_same, to.Query(hash_at, {Value{from_max}}));
+  if (to_same.empty() || to_same.rows[0].Text(0) != from_last.rows[0].Text(0)) {
+    return core::Internal(
+        "two audit logs",
+        "the main database holds audit entries up to " + std::to_string(from_max) +
+            " that the audit database does not have (it ends at " + std::to_string(to_max) + ")");
+  }
+  // Every entry of `from` is in `to` now: empty the old tables.
+  TSUNAGU_ASSIGN_OR_RETURN(auto tx, from.Begin(store::Database::Mode::kWrite));
+  TSUNAGU_RETURN_IF_ERROR(tx->Execute("DELETE FROM audit_heads").status());
+  TSUNAGU_RETURN_IF_ERROR(tx->Execute("DELETE FROM audit_events").status());
+  TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+  return moved;
+}
+
 struct AuditLog::PendingAppend {
   AuditEvent event;
   core::Status status;
   bool done = false;
+  // Set when the request's response waits instead of the caller (owned by
+  // the queue then, and deleted once released).
+  std::shared_ptr<core::ResponseFence> fence;
 };
 
 AuditLog::AuditLog(store::Database& db, const core::Clock& clock, AuditSigner& signer)
     : db_(db), clock_(clock), signer_(signer) {}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  writer_cv_.notify_all();
+  if (writer_.joinable()) writer_.join();  // drains the queue first
+}
 
 store::MigrationSet AuditLog::Migrations() {
   return {"audit",
@@ -208,7 +280,21 @@ core::Result<AuditEvent> AuditLog::Append(AuditEvent event) {
         &event.outcome, &event.client_address, &event.reason}) {
     if (!core::IsValidUtf8(*field)) return core::InvalidInput("audit event text is not UTF-8");
   }
-  PendingAppend self{std::move(event), {}, false};
+  if (auto fence = core::CurrentResponseFence()) {
+    // The response waits for the entry, not this thread: the writer thread
+    // stores it with whatever else is queued and then releases the fence.
+    fence->Hold();
+    AuditEvent accepted = event;
+    auto* pending = new PendingAppend{std::move(event), {}, false, std::move(fence)};
+    {
+      std::lock_guard lock(mu_);
+      queue_.push_back(pending);
+      if (!writer_.joinable()) writer_ = std::thread([this] { RunWriter(); });
+    }
+    writer_cv_.notify_one();
+    return accepted;
+  }
+  PendingAppend self{std::move(event), {}, false, nullptr};
   std::unique_lock lock(mu_);
   queue_.push_back(&self);
   while (!self.done) {
@@ -217,25 +303,55 @@ core::Result<AuditEvent> AuditLog::Append(AuditEvent event) {
       continue;
     }
     // Become the writer for everything queued so far (self included).
-    writing_ = true;
-    std::vector<PendingAppend*> batch;
-    while (!queue_.empty() && static_cast<int>(batch.size()) < kMaxBatch) {
-      batch.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    lock.unlock();
-    core::Status status = WriteBatch(batch);
-    lock.lock();
-    for (PendingAppend* p : batch) {
-      p->status = status;
-      p->done = true;
-    }
-    writing_ = false;
-    cv_.notify_all();
+    WriteQueued(lock);
   }
   lock.unlock();
   if (!self.status.ok()) return self.status;
   return std::move(self.event);
+}
+
+void AuditLog::WriteQueued(std::unique_lock<std::mutex>& lock) {
+  writing_ = true;
+  std::vector<PendingAppend*> batch;
+  while (!queue_.empty() && static_cast<int>(batch.size()) < kMaxBatch) {
+    batch.push_back(queue_.front());
+    queue_.pop_front();
+  }
+  lock.unlock();
+  core::Status status = WriteBatch(batch);
+  lock.lock();
+  std::vector<PendingAppend*> fenced;
+  for (PendingAppend* p : batch) {
+    if (p->fence) {
+      fenced.push_back(p);
+    } else {
+      p->status = status;
+      p->done = true;
+    }
+  }
+  writing_ = false;
+  cv_.notify_all();
+  if (!queue_.empty()) writer_cv_.notify_one();
+  if (fenced.empty()) return;
+  lock.unlock();
+  for (PendingAppend* p : fenced) {
+    p->fence->Release(status);
+    delete p;
+  }
+  lock.lock();
+}
+
+void AuditLog::RunWriter() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    writer_cv_.wait(lock, [&] { return stopping_ || (!queue_.empty() && !writing_); });
+    if (queue_.empty() || writing_) {
+      if (stopping_ && queue_.empty() && !writing_) return;
+      if (stopping_) cv_.wait(lock);  // let the current writer finish
+      continue;
+    }
+    WriteQueued(lock);
+  }
 }
 
 core::Status AuditLog::WriteBatch(const std::vector<PendingAppend*>& batch) {

@@ -15,10 +15,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -75,6 +77,16 @@ struct AuditPage {
 
 class AuditSigner;  // Ed25519 key holder (audit/audit_signer.hpp)
 
+// Moves an audit trail kept in `from` (entries and signed heads, as earlier
+// versions kept it in the main SQLite file) into `to`, when `to` holds no
+// entry yet, then empties `from`'s audit tables. The entries keep their seq,
+// times and hashes, so the chain and its signed heads verify as before. Both
+// databases must carry the audit migrations. Returns how many entries moved
+// (0 when there was nothing to move). Internal when `to` already holds a
+// chain and `from` has entries `to` lacks (two diverging logs: nothing is
+// changed then, and the operator must decide).
+core::Result<int64_t> MoveAuditTrail(store::Database& from, store::Database& to);
+
 // Ownership: borrows the database, clock and signer; they must outlive it.
 class AuditLog {
  public:
@@ -84,6 +96,7 @@ class AuditLog {
       "0000000000000000000000000000000000000000000000000000000000000000";
 
   AuditLog(store::Database& db, const core::Clock& clock, AuditSigner& signer);
+  ~AuditLog();  // stores what is still queued first
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
   static store::MigrationSet Migrations();
@@ -94,6 +107,10 @@ class AuditLog {
   // several entries, in the order the calls arrived. Errors: InvalidInput when
   // action is empty or a field is not valid UTF-8; Internal on storage failure
   // (nothing is appended then).
+  // Inside an HTTP request (a core::ResponseFence is current on this thread)
+  // the entry is checked, queued and the event returned as given (seq 0):
+  // a writer thread stores it, batched with other requests' entries, and the
+  // response is sent only after that commit (a 500 if it fails).
   core::Result<AuditEvent> Append(AuditEvent event);
 
   // Entries matching `query`, newest first. Errors: InvalidInput when limit is
@@ -125,6 +142,10 @@ class AuditLog {
  private:
   struct PendingAppend;
   core::Status WriteBatch(const std::vector<PendingAppend*>& batch);
+  // Writes the head of the queue as one batch and completes its entries;
+  // `lock` (on mu_) is held on entry and on return, released while writing.
+  void WriteQueued(std::unique_lock<std::mutex>& lock);
+  void RunWriter();  // the writer thread of queued (fenced) entries
   core::Result<std::optional<SignedHead>> LatestHeadWithValidSignature() const;
 
   store::Database& db_;
@@ -135,7 +156,10 @@ class AuditLog {
   std::condition_variable cv_;
   std::deque<PendingAppend*> queue_;
   bool writing_ = false;
-  std::mutex sign_mu_;  // one SignHead at a time
+  bool stopping_ = false;
+  std::condition_variable writer_cv_;  // wakes the writer thread
+  std::thread writer_;                 // started at the first fenced append
+  std::mutex sign_mu_;                 // one SignHead at a time
 };
 
 }  // namespace tsunagu::audit

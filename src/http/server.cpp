@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "core/log.hpp"
+#include "core/response_fence.hpp"
 #include "http/internal/metrics.hpp"
 #include "http/internal/static_files.hpp"
 #include "http/websocket_hub.hpp"
@@ -370,6 +371,11 @@ struct Server::Impl {
   Impl(ServerOptions o, Router& r) : options(std::move(o)), router(r) {}
 
   ~Impl() {
+    {
+      // Settling fences must no longer post to the workers' io_contexts.
+      std::lock_guard lock(post_guard->mu);
+      post_guard->closed = true;
+    }
     torn_down = true;
     acceptor.reset();
     signals.reset();
@@ -391,6 +397,14 @@ struct Server::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> torn_down{false};
   uint16_t bound_port = 0;
+
+  // Guards posts from other threads (settled response fences) against the
+  // io_contexts' destruction.
+  struct PostGuard {
+    std::mutex mu;
+    bool closed = false;
+  };
+  std::shared_ptr<PostGuard> post_guard = std::make_shared<PostGuard>();
 
   std::mutex connections_mu;
   std::unordered_set<std::shared_ptr<ConnectionControl>> connections;
@@ -769,10 +783,45 @@ struct Server::Impl {
         co_return true;
       }
 
-      Response response = Handle(request);
+      Response response = co_await HandleFenced(request);
       if (!co_await Respond(stream, request, response, keep_alive, tls, started)) co_return false;
       if (!keep_alive) co_return false;
     }
+  }
+
+  // Handle() with a response fence (core/response_fence.hpp): when the
+  // handler left writes pending on other threads (audit entries), this
+  // coroutine waits for them without blocking the worker thread, and answers
+  // 500 instead of the handler's response if one failed.
+  asio::awaitable<Response> HandleFenced(Request& request) {
+    auto fence = std::make_shared<core::ResponseFence>();
+    Response response;
+    {
+      core::ScopedResponseFence scope(fence);
+      response = Handle(request);
+    }
+    if (!fence->pending()) co_return response;
+    auto executor = co_await asio::this_coro::executor;
+    asio::steady_timer settled(executor, asio::steady_timer::time_point::max());
+    auto outcome = std::make_shared<core::Status>();
+    // The release comes from the writer's thread: hand it to this
+    // connection's thread, where the timer lives.
+    fence->WhenSettled([executor, outcome, &settled, post = post_guard](const core::Status& s) {
+      std::lock_guard lock(post->mu);
+      if (post->closed) return;
+      asio::post(executor, [outcome, s, &settled] {
+        *outcome = s;
+        settled.cancel();
+      });
+    });
+    beast::error_code ec;
+    co_await settled.async_wait(Awaitable(ec));
+    if (!outcome->ok()) {
+      core::LogError("http.response_write_failed",
+                     {{"path", request.path}, {"detail", outcome->detail()}});
+      co_return Response::Error(core::Internal("the access could not be recorded"));
+    }
+    co_return response;
   }
 
   // Built-in routes, then the router, then static files.

@@ -14,6 +14,7 @@ TEST(AppConfigTest, DefaultsAreLoopbackSqliteInData) {
   EXPECT_EQ(c->server.address, "127.0.0.1");
   EXPECT_EQ(c->server.port, 8080);
   EXPECT_EQ(c->DatabaseUrl(), "sqlite:data/tsunagu.db");
+  EXPECT_EQ(c->AuditDatabaseUrl(), "sqlite:data/tsunagu-audit.db");
   EXPECT_EQ(c->PublicUrl(), "http://127.0.0.1:8080");
   EXPECT_FALSE(c->secure_cookies);
 }
@@ -29,6 +30,7 @@ TEST(AppConfigTest, FlagsOverrideTheFileAndTlsTurnsOnSecureCookies) {
   EXPECT_EQ(c->server.port, 9443);
   EXPECT_EQ(c->server.threads, 4);
   EXPECT_EQ(c->DatabaseUrl(), "postgresql://t@127.0.0.1:5432/t");
+  EXPECT_EQ(c->AuditDatabaseUrl(), "");  // the audit log shares the PostgreSQL database
   EXPECT_EQ(c->smtp.from, "事務局 <a@b.jp>");
   EXPECT_TRUE(c->secure_cookies);
   EXPECT_EQ(c->PublicUrl(), "https://net.example.jp");

@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "audit/audit_signer.hpp"
+#include "core/response_fence.hpp"
 #include "unit/audit/audit_fixture.hpp"
 
 namespace tsunagu::audit {
@@ -513,7 +516,142 @@ TEST_P(AuditSearchTest, InvalidLimitIsRejectedByFindAndClampedBySearch) {
   EXPECT_EQ(total, 6);
 }
 
+// Inside an HTTP request the entry is queued and the response fence waits
+// for it: many requests' entries share commits, in order, one chain.
+TEST_P(AuditLogTest, FencedAppendsAreStoredBeforeTheirFenceSettles) {
+  constexpr int kThreads = 4, kPerThread = 40;
+  std::atomic<int> settled_ok{0}, stored_before_settle{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto fence = std::make_shared<core::ResponseFence>();
+        std::string patient = "P" + std::to_string(t) + "-" + std::to_string(i);
+        {
+          core::ScopedResponseFence scope(fence);
+          auto accepted = log().Append(Event("patient.read", t + 1, patient));
+          ASSERT_TRUE(accepted.has_value());
+          EXPECT_EQ(accepted->seq, 0);  // not stored yet
+        }
+        std::promise<core::Status> done;
+        fence->WhenSettled([&](const core::Status& s) {
+          AuditQuery q;
+          q.patient_id = patient;
+          if (auto page = log().Find(q); page && page->total == 1) ++stored_before_settle;
+          done.set_value(s);
+        });
+        if (done.get_future().get().ok()) ++settled_ok;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(settled_ok.load(), kThreads * kPerThread);
+  EXPECT_EQ(stored_before_settle.load(), kThreads * kPerThread);
+  VerifyReport report = log().Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.checked, kThreads * kPerThread);
+}
+
+TEST_P(AuditLogTest, FencedAppendStillRejectsBadEventsAtOnce) {
+  auto fence = std::make_shared<core::ResponseFence>();
+  core::ScopedResponseFence scope(fence);
+  auto bad = log().Append(Event(""));
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), core::Code::kInvalidInput);
+  EXPECT_FALSE(fence->pending());
+}
+
+TEST_P(AuditLogTest, QueuedEntriesAreStoredWhenTheLogIsClosed) {
+  auto fence = std::make_shared<core::ResponseFence>();
+  {
+    core::ScopedResponseFence scope(fence);
+    for (int i = 0; i < 25; ++i) ASSERT_TRUE(log().Append(Event("patient.read")).has_value());
+  }
+  log_.reset();  // the destructor drains the queue
+  EXPECT_FALSE(fence->pending());
+  EXPECT_EQ(CountRows("audit_events"), 25);
+}
+
+TEST_P(AuditLogTest, AFailedCommitFailsTheFence) {
+  auto fence = std::make_shared<core::ResponseFence>();
+  ASSERT_TRUE(db().Execute("DROP TABLE audit_events").has_value());
+  {
+    core::ScopedResponseFence scope(fence);
+    ASSERT_TRUE(log().Append(Event("patient.read")).has_value());
+  }
+  std::promise<core::Status> done;
+  fence->WhenSettled([&](const core::Status& s) { done.set_value(s); });
+  core::Status s = done.get_future().get();
+  EXPECT_EQ(s.code(), core::Code::kInternal);
+}
+
+// An older data dir kept its log in the main database; the log now lives in
+// a database of its own (SQLite) and is moved there once, intact.
+class MoveAuditTrailTest : public AuditDbTest {
+ protected:
+  void SetUp() override {
+    AuditDbTest::SetUp();
+    if (::testing::Test::IsSkipped()) return;
+    target_ = std::make_unique<tsunagu::testing::TestDatabase>(GetParam());
+    ASSERT_TRUE(store::ApplyMigrations(target_->db(), {AuditLog::Migrations()}).ok());
+  }
+  std::unique_ptr<tsunagu::testing::TestDatabase> target_;
+};
+
+TEST_P(MoveAuditTrailTest, MovesEntriesAndSignedHeadsThatStillVerify) {
+  AppendMany(1203);  // more than one read batch
+  ASSERT_TRUE(log().SignHead().ok());
+  ASSERT_TRUE(log().Append(Event("patient.update", 9, "P-last")).has_value());
+
+  auto moved = MoveAuditTrail(db(), target_->db());
+  ASSERT_TRUE(moved.has_value()) << moved.error().ToString();
+  EXPECT_EQ(*moved, 1204);
+  EXPECT_EQ(CountRows("audit_events"), 0);
+  EXPECT_EQ(CountRows("audit_heads"), 0);
+
+  AuditLog moved_log(target_->db(), clock_, *signer_);
+  VerifyReport report = moved_log.Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.checked, 1204);
+  auto head = moved_log.LatestSignedHead();
+  ASSERT_TRUE(head.has_value());
+  ASSERT_TRUE(head->has_value());
+  EXPECT_EQ((*head)->seq, 1203);
+  AuditQuery q;
+  q.patient_id = "P-last";
+  auto page = moved_log.Find(q);
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].action, "patient.update");
+  // The chain goes on where it ended.
+  auto next = moved_log.Append(Event("patient.read"));
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->seq, 1205);
+  EXPECT_TRUE(moved_log.Verify().ok);
+
+  // A second start finds nothing to move and changes nothing.
+  auto again = MoveAuditTrail(db(), target_->db());
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*again, 0);
+  EXPECT_EQ(moved_log.Verify().checked, 1205);
+}
+
+TEST_P(MoveAuditTrailTest, DivergingLogsAreReportedAndNothingIsDeleted) {
+  AppendMany(3);
+  AuditLog other(target_->db(), clock_, *signer_);
+  ASSERT_TRUE(other.Append(Event("patient.read", 5)).has_value());
+  auto moved = MoveAuditTrail(db(), target_->db());
+  ASSERT_FALSE(moved.has_value());
+  EXPECT_EQ(moved.error().code(), core::Code::kInternal);
+  EXPECT_EQ(CountRows("audit_events"), 3);
+  auto rows = target_->db().Query("SELECT COUNT(*) FROM audit_events");
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_EQ(rows->rows[0].Int(0), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuditLogTest, tsunagu::testing::AllBackends(),
+                         tsunagu::testing::BackendParamName);
+INSTANTIATE_TEST_SUITE_P(Backends, MoveAuditTrailTest, tsunagu::testing::AllBackends(),
                          tsunagu::testing::BackendParamName);
 INSTANTIATE_TEST_SUITE_P(Backends, AuditSearchTest, tsunagu::testing::AllBackends(),
                          tsunagu::testing::BackendParamName);

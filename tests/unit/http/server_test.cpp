@@ -23,10 +23,12 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "core/log.hpp"
+#include "core/response_fence.hpp"
 #include "http/websocket_hub.hpp"
 
 namespace tsunagu::http {
@@ -221,6 +223,65 @@ TEST(ServerTest, OversizedBodyGets413BeforeTheHandlerRuns) {
   });
   EXPECT_EQ(chunked.result_int(), 413);
   EXPECT_EQ(calls, 1);
+}
+
+// A handler that leaves a write pending (an audit entry stored by another
+// thread) gets its response sent only once that write settles, and the
+// worker thread serves other connections meanwhile.
+TEST(ServerTest, ResponseWaitsForItsFenceWithoutBlockingTheWorker) {
+  Router router;
+  std::mutex mu;
+  std::shared_ptr<core::ResponseFence> held;
+  std::promise<void> handler_ran;
+  router.Get("/api/v1/record", [&](Request&) {
+    auto fence = core::CurrentResponseFence();
+    EXPECT_NE(fence, nullptr);
+    fence->Hold();
+    {
+      std::lock_guard lock(mu);
+      held = fence;
+    }
+    handler_ran.set_value();
+    return Response::Text(200, "shown after the record");
+  });
+  router.Get("/api/v1/other", [](Request&) { return Response::Text(200, "other"); });
+  ServerOptions options = TestOptions();
+  options.threads = 1;
+  RunningServer s(options, router);
+  ASSERT_TRUE(s.status().ok());
+
+  auto first = std::async(std::launch::async,
+                          [&] { return Fetch(s.port(), bhttp::verb::get, "/api/v1/record"); });
+  handler_ran.get_future().wait();
+  // The only worker thread is free while the first response waits.
+  EXPECT_EQ(Fetch(s.port(), bhttp::verb::get, "/api/v1/other").body(), "other");
+  EXPECT_EQ(first.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  std::thread([&] {
+    std::lock_guard lock(mu);
+    held->Release(core::Status::Ok());
+  }).join();
+  auto res = first.get();
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_EQ(res.body(), "shown after the record");
+}
+
+TEST(ServerTest, AFailedPendingWriteTurnsTheResponseInto500) {
+  Router router;
+  router.Get("/api/v1/record", [](Request&) {
+    auto fence = core::CurrentResponseFence();
+    fence->Hold();
+    std::thread([fence] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      fence->Release(core::Internal("could not write the audit log", "disk full"));
+    }).detach();
+    return Response::Text(200, "patient data");
+  });
+  RunningServer s(TestOptions(), router);
+  ASSERT_TRUE(s.status().ok());
+  auto res = Fetch(s.port(), bhttp::verb::get, "/api/v1/record");
+  EXPECT_EQ(res.result_int(), 500);
+  EXPECT_EQ(res.body().find("patient data"), std::string::npos);
+  EXPECT_EQ(res.body().find("disk full"), std::string::npos);
 }
 
 TEST(ServerTest, HandlerExceptionIs500WithoutDetail) {

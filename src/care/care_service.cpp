@@ -167,23 +167,18 @@ constexpr const char* kPostColumns =
     "p.published_at";
 constexpr const char* kFileColumns = "id, post_id, file_name, content_type, kind, size";
 
-Attachment MakeAttachment(int64_t id, int64_t post_id, std::string file_name,
-                          std::string content_type, const std::string& kind, int64_t size) {
+Attachment AttachmentFromRow(const store::Row& r) {
   Attachment a;
-  a.id = id;
-  a.post_id = post_id;
-  a.file_name = std::move(file_name);
-  a.content_type = std::move(content_type);
-  a.size = size;
+  a.id = r.Int(0);
+  a.post_id = r.Int(1);
+  a.file_name = r.Text(2);
+  a.content_type = r.Text(3);
+  a.size = r.Int(5);
   for (AttachmentKind k : {AttachmentKind::kImage, AttachmentKind::kPdf, AttachmentKind::kDocument,
                            AttachmentKind::kAudio, AttachmentKind::kVideo}) {
-    if (kind == ToString(k)) a.kind = k;
+    if (r.Text(4) == ToString(k)) a.kind = k;
   }
   return a;
-}
-
-Attachment AttachmentFromRow(const store::Row& r) {
-  return MakeAttachment(r.Int(0), r.Int(1), r.Text(2), r.Text(3), r.Text(4), r.Int(5));
 }
 
 // The filters of a timeline or search query as SQL on care_posts p, checked.
@@ -995,9 +990,47 @@ Status CareService::DeletePost(const Actor& actor, int64_t post_id) {
   return Status::Ok();
 }
 
+Status CareService::CompletePosts(
+    std::vector<Post>& posts, const std::map<int64_t, const std::vector<Member>*>& members) const {
+  if (posts.empty()) return Status::Ok();
+  std::vector<Value> ids;
+  std::map<int64_t, Post*> by_id;
+  for (auto& p : posts) {
+    ids.emplace_back(p.id);
+    by_id[p.id] = &p;
+  }
+  std::string in = " IN (" + Placeholders(ids.size()) + ")";
+  TSUNAGU_ASSIGN_OR_RETURN(auto values,
+                           db_.Query("SELECT post_id, item, value FROM care_post_values WHERE "
+                                     "post_id" +
+                                         in + " ORDER BY post_id, position",
+                                     ids));
+  for (const auto& r : values.rows) by_id.at(r.Int(0))->values.push_back({r.Text(1), r.Text(2)});
+  TSUNAGU_ASSIGN_OR_RETURN(auto files, db_.Query(std::string("SELECT ") + kFileColumns +
+                                                     " FROM care_files WHERE post_id" + in +
+                                                     " ORDER BY post_id, position",
+                                                 ids));
+  for (const auto& r : files.rows) by_id.at(r.Int(1))->attachments.push_back(AttachmentFromRow(r));
+  std::map<int64_t, std::string> names;  // authors who are no longer members
+  for (auto& p : posts) {
+    p.author_name.clear();
+    if (auto g = members.find(p.group_id); g != members.end()) {
+      for (const auto& m : *g->second) {
+        if (m.user_id == p.author_id) p.author_name = m.display_name;
+      }
+    }
+    if (p.author_name.empty()) {
+      auto [it, inserted] = names.try_emplace(p.author_id);
+      if (inserted) it->second = NameOf(p.author_id);
+      p.author_name = it->second;
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<PostSummary>> CareService::Summaries(
     int64_t viewer_id, const std::vector<Post>& posts,
-    const std::map<int64_t, const std::vector<Member>*>& members, bool complete) {
+    const std::map<int64_t, const std::vector<Member>*>& members) {
   std::vector<PostSummary> out;
   if (posts.empty()) return out;
   std::vector<Value> ids;
@@ -1009,40 +1042,7 @@ Result<std::vector<PostSummary>> CareService::Summaries(
     s.post = p;
     out.push_back(std::move(s));
   }
-  const std::string in = " IN (" + Placeholders(ids.size()) + ")";
-  // Everything a page shows besides the posts, in one statement: the
-  // template values and files (when `complete`), who read each post, the
-  // comment counts and the viewer's pins. Rows are (part, post_id, i1, i2,
-  // i3, t1, t2, t3), ordered by part, post and position.
-  std::string sql;
-  std::vector<Value> params;
-  auto part = [&](const std::string& select) {
-    sql += (sql.empty() ? "" : " UNION ALL ") + select;
-    params.insert(params.end(), ids.begin(), ids.end());
-  };
-  if (complete) {
-    part(
-        "SELECT 0 AS part, post_id, position AS i1, 0 AS i2, 0 AS i3, item AS t1, value AS t2, "
-        "'' AS t3 "
-        "FROM care_post_values WHERE post_id" +
-        in);
-    part(
-        "SELECT 1, post_id, position, id, size, file_name, content_type, kind FROM care_files "
-        "WHERE post_id" +
-        in);
-  }
-  part("SELECT 2, post_id, user_id, 0, 0, '', '', '' FROM care_reads WHERE post_id" + in);
-  part("SELECT 3, post_id, COUNT(*), 0, 0, '', '', '' FROM care_comments WHERE post_id" + in +
-       " GROUP BY post_id");
-  sql +=
-      " UNION ALL SELECT 4, post_id, 0, 0, 0, color, '', '' FROM care_pins WHERE user_id = ? "
-      "AND post_id" +
-      in;
-  params.emplace_back(viewer_id);
-  params.insert(params.end(), ids.begin(), ids.end());
-  sql += " ORDER BY 1, 2, 3";
-  TSUNAGU_ASSIGN_OR_RETURN(auto rows, db_.Query(sql, params));
-
+  std::string in = " IN (" + Placeholders(ids.size()) + ")";
   // The audience of each post: current members who may see it, author excluded.
   std::vector<std::set<int64_t>> audiences(out.size());
   for (size_t i = 0; i < out.size(); ++i) {
@@ -1056,49 +1056,26 @@ Result<std::vector<PostSummary>> CareService::Summaries(
     }
     out[i].audience_count = static_cast<int64_t>(audiences[i].size());
   }
-  for (const auto& r : rows.rows) {
-    auto at = index.find(r.Int(1));
-    if (at == index.end()) continue;
-    PostSummary& s = out[at->second];
-    switch (r.Int(0)) {
-      case 0:
-        s.post.values.push_back({r.Text(5), r.Text(6)});
-        break;
-      case 1:
-        s.post.attachments.push_back(
-            MakeAttachment(r.Int(3), s.post.id, r.Text(5), r.Text(6), r.Text(7), r.Int(4)));
-        break;
-      case 2: {
-        int64_t uid = r.Int(2);
-        if (audiences[at->second].count(uid)) ++s.read_count;
-        if (uid == viewer_id) s.read = true;
-        break;
-      }
-      case 3:
-        s.comment_count = r.Int(2);
-        break;
-      case 4:
-        s.pins.push_back(r.Text(5));
-        break;
-    }
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto reads, db_.Query("SELECT post_id, user_id FROM care_reads WHERE post_id" + in, ids));
+  for (const auto& r : reads.rows) {
+    size_t i = index.at(r.Int(0));
+    int64_t uid = r.Int(1);
+    if (audiences[i].count(uid)) ++out[i].read_count;
+    if (uid == viewer_id) out[i].read = true;
   }
-  if (complete) {
-    std::map<int64_t, std::string> names;  // authors who are no longer members
-    for (auto& s : out) {
-      Post& p = s.post;
-      p.author_name.clear();
-      if (auto g = members.find(p.group_id); g != members.end()) {
-        for (const auto& m : *g->second) {
-          if (m.user_id == p.author_id) p.author_name = m.display_name;
-        }
-      }
-      if (p.author_name.empty()) {
-        auto [it, inserted] = names.try_emplace(p.author_id);
-        if (inserted) it->second = NameOf(p.author_id);
-        p.author_name = it->second;
-      }
-    }
-  }
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto comments, db_.Query("SELECT post_id, COUNT(*) FROM care_comments WHERE post_id" + in +
+                                   " GROUP BY post_id",
+                               ids));
+  for (const auto& r : comments.rows) out[index.at(r.Int(0))].comment_count = r.Int(1);
+  std::vector<Value> pin_params{Value{viewer_id}};
+  pin_params.insert(pin_params.end(), ids.begin(), ids.end());
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto pins,
+      db_.Query("SELECT post_id, color FROM care_pins WHERE user_id = ? AND post_id" + in,
+                pin_params));
+  for (const auto& r : pins.rows) out[index.at(r.Int(0))].pins.push_back(r.Text(1));
   const auto& colors = PinColors();
   auto rank = [&](const std::string& c) { return std::find(colors.begin(), colors.end(), c); };
   for (auto& s : out) {
@@ -1137,8 +1114,8 @@ Result<PostDetail> CareService::OpenPost(const Actor& actor, int64_t post_id) {
     }
   }
   PostDetail detail;
-  TSUNAGU_ASSIGN_OR_RETURN(
-      auto summaries, Summaries(actor.user_id, {post}, {{post.group_id, &access->members}}, false));
+  TSUNAGU_ASSIGN_OR_RETURN(auto summaries,
+                           Summaries(actor.user_id, {post}, {{post.group_id, &access->members}}));
   detail.summary = std::move(summaries.at(0));
   TSUNAGU_ASSIGN_OR_RETURN(auto comments,
                            db_.Query("SELECT id, post_id, author_id, body, created_at FROM "
@@ -1199,7 +1176,8 @@ Result<std::vector<PostSummary>> CareService::Timeline(const Actor& actor, int64
   std::vector<Post> posts;
   for (const auto& r : rs.rows) posts.push_back(PostFromRow(r));
   std::map<int64_t, const std::vector<Member>*> members{{group_id, &access.members}};
-  TSUNAGU_ASSIGN_OR_RETURN(auto out, Summaries(actor.user_id, posts, members, true));
+  TSUNAGU_RETURN_IF_ERROR(CompletePosts(posts, members));
+  TSUNAGU_ASSIGN_OR_RETURN(auto out, Summaries(actor.user_id, posts, members));
   Audit(actor, action, GroupObject(group_id), access.group.regional_id, "success",
         std::to_string(out.size()) + " posts");
   return out;
@@ -1266,7 +1244,8 @@ Result<std::vector<FoundPost>> CareService::Search(const Actor& actor, const Tim
   std::map<int64_t, std::vector<Member>> loaded = LoadMembersOf(page_groups);
   std::map<int64_t, const std::vector<Member>*> members;
   for (const auto& [g, list] : loaded) members[g] = &list;
-  TSUNAGU_ASSIGN_OR_RETURN(auto summaries, Summaries(actor.user_id, posts, members, true));
+  TSUNAGU_RETURN_IF_ERROR(CompletePosts(posts, members));
+  TSUNAGU_ASSIGN_OR_RETURN(auto summaries, Summaries(actor.user_id, posts, members));
   std::string seen;
   for (int64_t g : page_groups) seen += (seen.empty() ? "" : ",") + std::to_string(g);
   for (auto& s : summaries) {

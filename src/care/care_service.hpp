@@ -211,13 +211,13 @@ class CareService {
   std::vector<Member> LoadMembers(int64_t group_id) const;
   std::map<int64_t, std::vector<Member>> LoadMembersOf(const std::set<int64_t>& group_ids) const;
   std::string NameOf(int64_t user_id) const;
-  // The summaries of a page of posts as `viewer_id` sees them (read state,
-  // counts, pins), with one query for the whole page; with `complete`, the
-  // posts' values, files and author names are filled in too. `members` maps
-  // group id to its members.
+  // Completes listed posts (values, files, author names) with one query per
+  // table for the whole page. `members` maps group id to its members.
+  core::Status CompletePosts(std::vector<Post>& posts,
+                             const std::map<int64_t, const std::vector<Member>*>& members) const;
   core::Result<std::vector<PostSummary>> Summaries(
       int64_t viewer_id, const std::vector<Post>& posts,
-      const std::map<int64_t, const std::vector<Member>*>& members, bool complete);
+      const std::map<int64_t, const std::vector<Member>*>& members);
   core::Result<std::vector<Attachment>> CheckFiles(const NewPost& post) const;
   void RemoveUnreferencedBlobs(const std::vector<std::string>& hashes);
   void Audit(const Actor& actor, const std::string& action, const std::string& object,

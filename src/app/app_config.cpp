@@ -5,6 +5,7 @@
 #include <map>
 
 #include "core/config.hpp"
+#include "store/database.hpp"
 
 namespace tsunagu::app {
 namespace {
@@ -234,10 +235,9 @@ std::string AppConfig::DatabaseUrl() const {
 }
 
 std::string AppConfig::AuditDatabaseUrl() const {
-  std::string url = DatabaseUrl();
-  if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0) return "";
-  std::string path = url.rfind("sqlite:", 0) == 0 ? url.substr(7) : url;
-  if (path == ":memory:") return "";
+  std::optional<std::string> sqlite = store::SqlitePathOf(DatabaseUrl());
+  if (!sqlite || *sqlite == ":memory:") return "";
+  std::string path = *sqlite;
   if (path.size() > 3 && path.compare(path.size() - 3, 3, ".db") == 0) {
     path.resize(path.size() - 3);
   }

@@ -817,7 +817,7 @@ struct Server::Impl {
     beast::error_code ec;
     co_await settled.async_wait(Awaitable(ec));
     if (!outcome->ok()) {
-      core::LogError("http.response_write_failed",
+      core::LogError("http.pending_write_failed",
                      {{"path", request.path}, {"detail", outcome->detail()}});
       co_return Response::Error(core::Internal("the access could not be recorded"));
     }

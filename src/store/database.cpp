@@ -94,12 +94,16 @@ std::optional<std::string> Row::OptText(size_t i) const {
   return Text(i);
 }
 
+std::optional<std::string> SqlitePathOf(const std::string& url) {
+  if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) return std::nullopt;
+  return StartsWith(url, "sqlite:") ? url.substr(7) : url;
+}
+
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url) {
   if (url.empty()) return core::InvalidInput("database URL is empty");
-  if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
-    return PostgresDatabase::Open(url);
-  }
-  std::string path = StartsWith(url, "sqlite:") ? url.substr(7) : url;
+  std::optional<std::string> sqlite = SqlitePathOf(url);
+  if (!sqlite) return PostgresDatabase::Open(url);
+  std::string path = *sqlite;
   if (path.empty()) return core::InvalidInput("database URL names no file", url);
   if (path != ":memory:") {
     std::filesystem::path parent = std::filesystem::path(path).parent_path();

@@ -128,5 +128,8 @@ class Database : public Executor {
 // InvalidInput for an empty URL, Unavailable if the server cannot be reached,
 // Internal if the file cannot be opened.
 Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url);
+// The file of a SQLite URL as OpenDatabase reads it ("sqlite:PATH" or a bare
+// PATH; may be ":memory:"), or nullopt for a PostgreSQL URL.
+std::optional<std::string> SqlitePathOf(const std::string& url);
 
 }  // namespace tsunagu::store

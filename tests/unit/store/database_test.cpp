@@ -398,6 +398,14 @@ TEST(SqliteDatabaseTest, OpenCreatesParentDirectoryAndAcceptsPlainPath) {
   EXPECT_EQ(mode->rows.at(0).Text(0), "wal");
 }
 
+TEST(SqliteDatabaseTest, SqlitePathOfTellsFilesFromServers) {
+  EXPECT_EQ(SqlitePathOf("sqlite:/var/lib/tsunagu/tsunagu.db"), "/var/lib/tsunagu/tsunagu.db");
+  EXPECT_EQ(SqlitePathOf("data/tsunagu.db"), "data/tsunagu.db");
+  EXPECT_EQ(SqlitePathOf("sqlite::memory:"), ":memory:");
+  EXPECT_EQ(SqlitePathOf("postgresql://t@127.0.0.1:5432/t"), std::nullopt);
+  EXPECT_EQ(SqlitePathOf("postgres://t@db/t"), std::nullopt);
+}
+
 TEST(SqliteDatabaseTest, InMemoryDatabaseWorksWithOneConnection) {
   auto db = OpenDatabase(":memory:");
   ASSERT_TRUE(db.has_value()) << db.error().ToString();

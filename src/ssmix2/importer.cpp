@@ -1,5 +1,6 @@
 #include "ssmix2/importer.hpp"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -25,7 +27,12 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr int64_t kWatchSettleMillis = 1000;
-constexpr size_t kPrefetchThreads = 4;
+// Patient directories read at once, and how far the readers may run ahead
+// of the importing thread (bounds the memory held by finished results).
+constexpr size_t kDirReaderThreads = 6;
+constexpr size_t kDirWindow = 24;
+// Files of one directory opened (and read ahead) at a time.
+constexpr size_t kReadAheadFiles = 64;
 
 struct FileInfo {
   std::string relative;  // '/'-separated, below the root
@@ -78,59 +85,85 @@ std::string Relative(const fs::path& p, const fs::path& root) {
   return p.lexically_relative(root).generic_string();
 }
 
-// Warms the page cache for the files the reader is about to read. The
-// reader reads one small file at a time, so on a cold tree the disk would
-// see one request at a time; a few threads asking the kernel to read ahead
-// (open, posix_fadvise WILLNEED, close: no data is copied) keep several
-// requests in flight. Only the latest patient directory's files are queued,
-// so the prefetch never runs far ahead of the reader or holds memory.
-class Prefetcher {
+// What a patient-directory reader found: the files to import (read, parsed
+// and mapped, or with the reason they are bad), in path order, and how many
+// were skipped.
+struct DirResult {
+  std::vector<FileWork> files;  // first/count index records
+  std::vector<clinical::ResourceRecord> records;
+  int64_t unchanged = 0;
+  int64_t deferred = 0;
+  int64_t messages = 0;
+  core::Status status;  // storage failed while looking up the import state
+};
+
+// Runs patient-directory readers on a few threads ahead of the importing
+// thread, which takes their results in walk order. On a tree that is not in
+// the page cache most of the time goes to waiting for directory blocks,
+// inodes and file data: several directories at once keep several disk
+// requests in flight, and the parsing and mapping use both cores.
+// Destruction drops what has not started and waits for what has.
+class DirReaders {
  public:
-  explicit Prefetcher(size_t threads) {
+  DirReaders(size_t threads, std::function<DirResult(const fs::path&)> work)
+      : work_(std::move(work)) {
     for (size_t i = 0; i < threads; ++i) workers_.emplace_back([this] { Loop(); });
   }
-  ~Prefetcher() {
+  ~DirReaders() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
+      tasks_.clear();
     }
     cv_.notify_all();
     for (auto& t : workers_) t.join();
   }
-  // Replaces what is still queued.
-  void Set(std::vector<std::string> paths) {
+  std::future<DirResult> Submit(fs::path dir) {
+    std::packaged_task<DirResult()> task([this, dir = std::move(dir)] { return work_(dir); });
+    auto result = task.get_future();
     {
       std::lock_guard lock(mu_);
-      paths_ = std::move(paths);
-      next_ = 0;
+      tasks_.push_back(std::move(task));
     }
-    cv_.notify_all();
+    cv_.notify_one();
+    return result;
   }
 
  private:
   void Loop() {
     while (true) {
-      std::string path;
+      std::packaged_task<DirResult()> task;
       {
         std::unique_lock lock(mu_);
-        cv_.wait(lock, [&] { return stop_ || next_ < paths_.size(); });
+        cv_.wait(lock, [&] { return stop_ || !tasks_.empty(); });
         if (stop_) return;
-        path = std::move(paths_[next_++]);
+        task = std::move(tasks_.front());
+        tasks_.pop_front();
       }
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;  // the reader reports unreadable files
-      (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
-      ::close(fd);
+      task();
     }
   }
 
+  std::function<DirResult(const fs::path&)> work_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<std::string> paths_;
-  size_t next_ = 0;
+  std::deque<std::packaged_task<DirResult()>> tasks_;
   bool stop_ = false;
   std::vector<std::thread> workers_;
 };
+
+// Reads a whole file of `size` bytes; false if it is shorter or unreadable.
+bool ReadWhole(int fd, std::string& bytes, size_t size) {
+  bytes.resize(size);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::read(fd, bytes.data() + done, size - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
 
 // Bounded single-producer / single-consumer queue.
 class BatchQueue {
@@ -199,8 +232,7 @@ class Run {
         root_(root),
         o_(o),
         settle_millis_(settle_millis),
-        queue_(o.queue_batches),
-        prefetch_(kPrefetchThreads) {}
+        queue_(o.queue_batches) {}
 
   core::Result<ImportSummary> Execute() {
     start_ = Clock::now();
@@ -251,6 +283,16 @@ class Run {
     std::error_code ec;
     fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec);
     if (ec) return core::InvalidInput("cannot read the storage root", ec.message());
+    // Destroyed after `inflight` (declared first): results not taken when
+    // the walk stops early are dropped.
+    DirReaders readers(kDirReaderThreads, [this](const fs::path& dir) { return ReadDir(dir); });
+    std::deque<std::future<DirResult>> inflight;
+    auto take_one = [&]() -> core::Status {
+      DirResult r = inflight.front().get();
+      inflight.pop_front();
+      TSUNAGU_RETURN_IF_ERROR(r.status);
+      return Take(r);
+    };
     for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (ec) return core::Internal("cannot walk the storage tree", ec.message());
       if (Failed()) return core::Status::Ok();
@@ -258,7 +300,8 @@ class Run {
       if (e.is_directory(ec)) {
         if (it.depth() == 2) {
           it.disable_recursion_pending();
-          TSUNAGU_RETURN_IF_ERROR(PatientDir(e.path()));
+          inflight.push_back(readers.Submit(e.path()));
+          if (inflight.size() >= kDirWindow) TSUNAGU_RETURN_IF_ERROR(take_one());
         }
         continue;
       }
@@ -272,17 +315,70 @@ class Run {
             {o_.facility_id, f.relative});
         if (!rs) return rs.error();
         if (!rs->empty() && rs->rows[0].Int(0) == f.size && rs->rows[0].Int(1) == f.mtime) {
-          Unchanged();
+          ++summary_.files_seen;
+          ++summary_.files_unchanged;
+          ++files_done_;
+          MaybeReport();
           continue;
         }
       }
-      TSUNAGU_RETURN_IF_ERROR(
-          Handle(std::move(f), e.path(), "not inside a patient directory <3>/<3>/<patient ID>"));
+      ++summary_.files_seen;
+      ++files_done_;
+      FileWork w{std::move(f), current_.records.size(), 0,
+                 "not inside a patient directory <3>/<3>/<patient ID>"};
+      if (Deferred(w.info)) {
+        ++summary_.files_deferred;
+      } else {
+        current_.files.push_back(std::move(w));
+        TSUNAGU_RETURN_IF_ERROR(MaybePush());
+      }
+      MaybeReport();
+    }
+    while (!inflight.empty() && !Failed()) TSUNAGU_RETURN_IF_ERROR(take_one());
+    return core::Status::Ok();
+  }
+
+  bool Deferred(const FileInfo& info) const {
+    return settle_millis_ > 0 && info.mtime / 1'000'000 > clock_.NowMillis() - settle_millis_;
+  }
+
+  // Hands the batch to the writer once it is full.
+  core::Status MaybePush() {
+    if (current_.records.size() >= o_.batch_records || current_.files.size() >= 4096) {
+      if (!queue_.Push(std::move(current_))) return core::Status::Ok();  // writer failed
+      current_ = Batch{};
     }
     return core::Status::Ok();
   }
 
-  core::Status PatientDir(const fs::path& dir) {
+  // Importing thread: adds one directory's results to the batches, file by
+  // file, so that a batch never grows past its bound.
+  core::Status Take(DirResult& r) {
+    int64_t seen = r.unchanged + r.deferred + static_cast<int64_t>(r.files.size());
+    summary_.files_seen += seen;
+    summary_.files_unchanged += r.unchanged;
+    summary_.files_deferred += r.deferred;
+    summary_.messages += r.messages;
+    messages_ += r.messages;
+    files_done_ += seen;
+    for (FileWork& w : r.files) {
+      size_t first = w.first;
+      w.first = current_.records.size();
+      for (size_t i = first; i < first + w.count; ++i) {
+        current_.records.push_back(std::move(r.records[i]));
+      }
+      current_.files.push_back(std::move(w));
+      TSUNAGU_RETURN_IF_ERROR(MaybePush());
+    }
+    MaybeReport();
+    return core::Status::Ok();
+  }
+
+  // Reader thread: lists one patient directory, skips what the import state
+  // says is unchanged, and reads, parses and maps the rest.
+  DirResult ReadDir(const fs::path& dir) {
+    DirResult out;
+    auto t0 = Clock::now();
     std::vector<std::pair<FileInfo, fs::path>> files;
     std::error_code ec;
     std::string dir_rel = Relative(dir, root_);
@@ -293,7 +389,10 @@ class Run {
                                 static_cast<int64_t>(it->file_size(ec)), MtimeNanos(*it)},
                        it->path()});
     }
-    if (ec) return core::Internal("cannot walk a patient directory", ec.message());
+    if (ec) {
+      out.status = core::Internal("cannot walk a patient directory", ec.message());
+      return out;
+    }
     std::sort(files.begin(), files.end(),
               [](const auto& a, const auto& b) { return a.first.relative < b.first.relative; });
     std::unordered_map<std::string, std::pair<int64_t, int64_t>> known;
@@ -301,60 +400,49 @@ class Run {
       auto rs = db_.Query(
           "SELECT path, size, mtime FROM ssmix2_import_state WHERE facility_id = ? AND dir = ?",
           {o_.facility_id, dir_rel});
-      if (!rs) return rs.error();
+      if (!rs) {
+        out.status = rs.error();
+        return out;
+      }
       for (const auto& r : rs->rows) known[r.Text(0)] = {r.Int(1), r.Int(2)};
     }
-    auto is_unchanged = [&](const FileInfo& info) {
-      auto k = known.find(info.relative);
-      return k != known.end() && k->second.first == info.size && k->second.second == info.mtime;
-    };
-    std::vector<std::string> to_read;
-    for (const auto& [info, path] : files) {
-      if (!is_unchanged(info)) to_read.push_back(path.string());
-    }
-    prefetch_.Set(std::move(to_read));
+    std::vector<std::pair<FileWork, const fs::path*>> todo;
     for (auto& [info, path] : files) {
-      if (is_unchanged(info)) {
-        Unchanged();
-        continue;
+      auto k = known.find(info.relative);
+      if (k != known.end() && k->second.first == info.size && k->second.second == info.mtime) {
+        ++out.unchanged;
+      } else if (Deferred(info)) {
+        ++out.deferred;
+      } else {
+        todo.push_back({FileWork{std::move(info), 0, 0, ""}, &path});
       }
-      TSUNAGU_RETURN_IF_ERROR(Handle(std::move(info), path, ""));
     }
-    return core::Status::Ok();
+    // A few files at a time: open them all and ask the kernel to read them
+    // ahead, then read and map them one by one.
+    std::vector<int> fds;
+    std::string bytes;
+    for (size_t at = 0; at < todo.size(); at += kReadAheadFiles) {
+      size_t end = std::min(todo.size(), at + kReadAheadFiles);
+      fds.assign(end - at, -1);
+      for (size_t i = at; i < end; ++i) {
+        if (static_cast<uint64_t>(todo[i].first.info.size) > o_.max_file_bytes) continue;
+        int fd = ::open(todo[i].second->c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+        fds[i - at] = fd;
+      }
+      for (size_t i = at; i < end; ++i) {
+        FileWork& w = todo[i].first;
+        w.first = out.records.size();
+        ReadFile(w, fds[i - at], bytes, out);
+        if (fds[i - at] >= 0) ::close(fds[i - at]);
+        out.files.push_back(std::move(w));
+      }
+    }
+    read_nanos_ += (Clock::now() - t0).count();
+    return out;
   }
 
-  void Unchanged() {
-    ++summary_.files_seen;
-    ++summary_.files_unchanged;
-    ++files_done_;
-    MaybeReport();
-  }
-
-  // Reads, parses and maps one new or changed file into the current batch.
-  core::Status Handle(FileInfo info, const fs::path& path, std::string bad_path) {
-    ++summary_.files_seen;
-    ++files_done_;
-    if (settle_millis_ > 0 && info.mtime / 1'000'000 > clock_.NowMillis() - settle_millis_) {
-      ++summary_.files_deferred;
-      MaybeReport();
-      return core::Status::Ok();
-    }
-    FileWork w{std::move(info), current_.records.size(), 0, std::move(bad_path)};
-    if (w.reason.empty()) {
-      auto t0 = Clock::now();
-      Read(w, path);
-      read_nanos_ += (Clock::now() - t0).count();
-    }
-    current_.files.push_back(std::move(w));
-    if (current_.records.size() >= o_.batch_records || current_.files.size() >= 4096) {
-      if (!queue_.Push(std::move(current_))) return core::Status::Ok();
-      current_ = Batch{};
-    }
-    MaybeReport();
-    return core::Status::Ok();
-  }
-
-  void Read(FileWork& w, const fs::path& path) {
+  void ReadFile(FileWork& w, int fd, std::string& bytes, DirResult& out) {
     auto parsed = ParseStoragePath(w.info.relative);
     if (!parsed) {
       w.reason = "path: " + parsed.error().message();
@@ -365,10 +453,7 @@ class Run {
                  std::to_string(o_.max_file_bytes) + ")";
       return;
     }
-    std::ifstream in(path, std::ios::binary);
-    std::string bytes(static_cast<size_t>(w.info.size), '\0');
-    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!in || in.gcount() != static_cast<std::streamsize>(bytes.size())) {
+    if (fd < 0 || !ReadWhole(fd, bytes, static_cast<size_t>(w.info.size))) {
       w.reason = "cannot read the file";
       return;
     }
@@ -385,10 +470,9 @@ class Run {
       w.reason = ReasonOf(records.error());
       return;
     }
-    ++summary_.messages;
-    ++messages_;
+    ++out.messages;
     w.count = records->size();
-    for (auto& r : *records) current_.records.push_back(std::move(r));
+    for (auto& r : *records) out.records.push_back(std::move(r));
   }
 
   void MaybeReport() {
@@ -536,7 +620,6 @@ class Run {
   const ImportOptions& o_;
   int64_t settle_millis_;
   BatchQueue queue_;
-  Prefetcher prefetch_;
   Batch current_;
 
   // Shared between the reader and the writer.

@@ -1,11 +1,13 @@
 #pragma once
 // Imports an SS-MIX2 standardized storage tree into the clinical resource
-// store: walks the tree (streaming: one patient directory in memory at a
-// time, files of a patient in path order), reads, parses and maps every file
-// on the calling thread while a writer thread stores batches of records
+// store: the calling thread walks the tree down to the patient directories;
+// a few reader threads each list one patient directory, read its new or
+// changed files (asking the kernel to read them ahead) and parse and map
+// them; the calling thread takes their results in walk order (streaming: a
+// bounded number of patient directories in memory at a time, files of a
+// patient in path order) and hands batches of records to a writer thread
 // (clinical::ResourceStore::Write, one transaction per batch) through a
-// bounded queue. A few helper threads ask the kernel to read ahead the
-// current patient directory's files (no data is held by them).
+// bounded queue.
 //
 // Resumable and idempotent: the table ssmix2_import_state(facility_id, dir,
 // path, size, mtime, status, reason, imported_at) remembers every file that

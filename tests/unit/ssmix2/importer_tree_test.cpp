@@ -2,6 +2,7 @@
 // resume, updates, cancellations and quarantine.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -144,6 +145,49 @@ TEST_P(ImporterTreeTest, ImportsAGeneratedTreeAndReportsProgress) {
   EXPECT_EQ(reports.back().messages, gen.files);
   // Patient demographics of the first generated patient are there.
   EXPECT_EQ(Find("Patient", "0001000000").size(), 1u);
+}
+
+// More patient directories than are read ahead at once: every patient is
+// imported, a bad file in the middle is reported alone, and progress only
+// moves forward.
+TEST_P(ImporterTreeTest, ManyPatientDirectoriesAreReadAheadAndAllImported) {
+  auto gen = Generate(60, 600, 21);
+  std::vector<std::string> patients;
+  for (auto it = fs::recursive_directory_iterator(root_); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (it.depth() != 2) continue;
+    it.disable_recursion_pending();
+    patients.push_back(it->path().filename().string());
+  }
+  ASSERT_EQ(patients.size(), 60u);
+  std::sort(patients.begin(), patients.end());
+  // Break one file of the 40th patient (not the demographics).
+  fs::path broken;
+  for (const auto& e : fs::recursive_directory_iterator(root_)) {
+    std::string path = e.path().string();
+    if (e.is_regular_file() && path.find(patients[39]) != std::string::npos &&
+        path.find("ADT-00") == std::string::npos) {
+      broken = e.path();
+      break;
+    }
+  }
+  ASSERT_FALSE(broken.empty());
+  WriteFile(broken, "this is not HL7");
+  std::vector<int64_t> done;
+  ImportOptions o = Options();
+  o.progress_interval_millis = 0;
+  o.on_progress = [&](const ImportProgress& p) { done.push_back(p.files_done); };
+  ImportSummary s = Import(o);
+  EXPECT_EQ(s.files_seen, gen.files);
+  EXPECT_EQ(s.files_imported, gen.files - 1);
+  ASSERT_EQ(s.files_quarantined, 1);
+  ASSERT_EQ(s.quarantined.size(), 1u);
+  EXPECT_EQ(root_ / s.quarantined[0].path, broken);
+  EXPECT_EQ(s.messages, gen.files - 1);
+  for (const auto& pid : patients) EXPECT_EQ(Find("Patient", pid).size(), 1u) << pid;
+  ASSERT_FALSE(done.empty());
+  EXPECT_TRUE(std::is_sorted(done.begin(), done.end()));
+  EXPECT_EQ(done.back(), gen.files);
 }
 
 TEST_P(ImporterTreeTest, ReimportSkipsUnchangedFilesAndARescanChangesNothing) {

@@ -264,14 +264,36 @@ class Run {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start_).count();
   }
 
+  // Counts the patient directories (and stray files) for the progress
+  // estimate: only the top three levels, so it costs little next to the
+  // readers, who list each patient directory anyway.
   void Count() {
     std::error_code ec;
     fs::recursive_directory_iterator it(root_, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (stop_count_) return;
-      if (it->is_regular_file(ec)) total_estimate_.fetch_add(1);
+      if (it->is_directory(ec)) {
+        if (it.depth() == 2) {
+          it.disable_recursion_pending();
+          dirs_total_.fetch_add(1);
+        }
+      } else if (it->is_regular_file(ec)) {
+        strays_total_.fetch_add(1);
+      }
     }
     count_final_ = true;
+  }
+
+  // Files done plus the patient directories still to come at the average
+  // number of files of those taken so far.
+  int64_t TotalEstimate() const {
+    int64_t dirs = dirs_total_.load();
+    int64_t left = std::max<int64_t>(0, dirs - dirs_taken_);
+    double per_dir = dirs_taken_ > 0
+                         ? static_cast<double>(dir_files_taken_) / static_cast<double>(dirs_taken_)
+                         : 0.0;
+    int64_t strays_left = std::max<int64_t>(0, strays_total_.load() - strays_taken_);
+    return files_done_ + static_cast<int64_t>(static_cast<double>(left) * per_dir) + strays_left;
   }
 
   bool Failed() {
@@ -306,6 +328,7 @@ class Run {
         continue;
       }
       if (!e.is_regular_file(ec)) continue;
+      ++strays_taken_;
       FileInfo f{Relative(e.path(), root_), "", static_cast<int64_t>(e.file_size(ec)),
                  MtimeNanos(e)};
       if (!o_.rescan) {
@@ -361,6 +384,8 @@ class Run {
     summary_.messages += r.messages;
     messages_ += r.messages;
     files_done_ += seen;
+    ++dirs_taken_;
+    dir_files_taken_ += seen;
     for (FileWork& w : r.files) {
       size_t first = w.first;
       w.first = current_.records.size();
@@ -487,8 +512,9 @@ class Run {
     if (!o_.on_progress) return;
     ImportProgress p;
     p.files_done = files_done_;
-    p.total_final = count_final_.load();
-    p.files_total_estimate = std::max<int64_t>(total_estimate_.load(), files_done_);
+    p.total_final = finished || (count_final_.load() && dirs_taken_ == dirs_total_.load() &&
+                                 strays_taken_ == strays_total_.load());
+    p.files_total_estimate = finished ? files_done_ : TotalEstimate();
     p.messages = messages_;
     p.elapsed_millis = ElapsedMillis();
     p.finished = finished;
@@ -632,7 +658,11 @@ class Run {
   int64_t files_done_ = 0;
   int64_t messages_ = 0;
   Clock::time_point start_, last_progress_;
-  std::atomic<int64_t> total_estimate_{0};
+  std::atomic<int64_t> dirs_total_{0};    // patient directories counted so far
+  std::atomic<int64_t> strays_total_{0};  // files outside patient directories
+  int64_t dirs_taken_ = 0;                // importing thread only
+  int64_t dir_files_taken_ = 0;
+  int64_t strays_taken_ = 0;
   std::atomic<bool> count_final_{false};
   std::atomic<bool> stop_count_{false};
   std::atomic<int64_t> read_nanos_{0};

@@ -174,9 +174,16 @@ TEST_P(ImporterTreeTest, ManyPatientDirectoriesAreReadAheadAndAllImported) {
   ASSERT_FALSE(broken.empty());
   WriteFile(broken, "this is not HL7");
   std::vector<int64_t> done;
+  ImportProgress last;
   ImportOptions o = Options();
   o.progress_interval_millis = 0;
-  o.on_progress = [&](const ImportProgress& p) { done.push_back(p.files_done); };
+  o.on_progress = [&](const ImportProgress& p) {
+    done.push_back(p.files_done);
+    last = p;
+    // The estimate (extrapolated from the patient directories done) never
+    // promises fewer files than are already done.
+    EXPECT_GE(p.files_total_estimate, p.files_done);
+  };
   ImportSummary s = Import(o);
   EXPECT_EQ(s.files_seen, gen.files);
   EXPECT_EQ(s.files_imported, gen.files - 1);
@@ -188,6 +195,9 @@ TEST_P(ImporterTreeTest, ManyPatientDirectoriesAreReadAheadAndAllImported) {
   ASSERT_FALSE(done.empty());
   EXPECT_TRUE(std::is_sorted(done.begin(), done.end()));
   EXPECT_EQ(done.back(), gen.files);
+  EXPECT_TRUE(last.finished);
+  EXPECT_TRUE(last.total_final);
+  EXPECT_EQ(last.files_total_estimate, gen.files);
 }
 
 TEST_P(ImporterTreeTest, ReimportSkipsUnchangedFilesAndARescanChangesNothing) {

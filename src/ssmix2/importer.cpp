@@ -523,7 +523,9 @@ class Run {
     double files_per_second = secs > 0 ? static_cast<double>(files_done_) / secs : 0;
     if (finished) {
       p.eta_seconds = 0;
-    } else if (p.total_final && files_per_second > 0) {
+    } else if (count_final_.load() && dirs_taken_ > 0 && files_per_second > 0) {
+      // Every patient directory is counted: the estimate only extrapolates
+      // the files per directory, good enough for a remaining time.
       p.eta_seconds = static_cast<int64_t>(
           static_cast<double>(p.files_total_estimate - files_done_) / files_per_second);
     }

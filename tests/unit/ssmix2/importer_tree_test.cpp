@@ -175,11 +175,13 @@ TEST_P(ImporterTreeTest, ManyPatientDirectoriesAreReadAheadAndAllImported) {
   WriteFile(broken, "this is not HL7");
   std::vector<int64_t> done;
   ImportProgress last;
+  bool eta_shown = false;
   ImportOptions o = Options();
   o.progress_interval_millis = 0;
   o.on_progress = [&](const ImportProgress& p) {
     done.push_back(p.files_done);
     last = p;
+    if (!p.finished && p.eta_seconds >= 0) eta_shown = true;
     // The estimate (extrapolated from the patient directories done) never
     // promises fewer files than are already done.
     EXPECT_GE(p.files_total_estimate, p.files_done);
@@ -197,6 +199,7 @@ TEST_P(ImporterTreeTest, ManyPatientDirectoriesAreReadAheadAndAllImported) {
   EXPECT_EQ(done.back(), gen.files);
   EXPECT_TRUE(last.finished);
   EXPECT_TRUE(last.total_final);
+  EXPECT_TRUE(eta_shown) << "a remaining time once the patient directories are counted";
   EXPECT_EQ(last.files_total_estimate, gen.files);
 }
 

@@ -118,7 +118,12 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
   TSUNAGU_ASSIGN_OR_RETURN(
       m.signer, audit::AuditSigner::OpenOrCreate(config.data_dir + "/keys/audit_ed25519.key"));
   if (std::string url = config.AuditDatabaseUrl(); !url.empty()) {
-    TSUNAGU_ASSIGN_OR_RETURN(m.audit_db, store::OpenDatabase(url));
+    // Small pages: each audited request adds one entry to several indexes,
+    // at a random leaf of the patient and user ones; a 1 KiB page makes each
+    // such write a quarter of the default's (lower p99 of audited reads).
+    store::OpenOptions audit_options;
+    audit_options.sqlite_page_size = kAuditPageSize;
+    TSUNAGU_ASSIGN_OR_RETURN(m.audit_db, store::OpenDatabase(url, audit_options));
     TSUNAGU_RETURN_IF_ERROR(store::ApplyMigrations(*m.audit_db, {audit::AuditLog::Migrations()}));
     // A data dir of an earlier version keeps its log in the main file.
     TSUNAGU_ASSIGN_OR_RETURN(int64_t moved, audit::MoveAuditTrail(*m.db, *m.audit_db));

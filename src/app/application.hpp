@@ -57,8 +57,10 @@ class Application {
 
   store::Database& db();
   // The database holding the audit log: the main one with PostgreSQL, a file
-  // of its own with SQLite (AppConfig::AuditDatabaseUrl).
+  // of its own with SQLite (AppConfig::AuditDatabaseUrl), created with pages
+  // of kAuditPageSize bytes.
   store::Database& audit_db();
+  static constexpr int kAuditPageSize = 1024;
   audit::AuditLog& audit();
   audit::AuditSigner& signer();
   auth::AccountService& accounts();

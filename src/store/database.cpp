@@ -99,8 +99,13 @@ std::optional<std::string> SqlitePathOf(const std::string& url) {
   return StartsWith(url, "sqlite:") ? url.substr(7) : url;
 }
 
-Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url) {
+Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url, const OpenOptions& options) {
   if (url.empty()) return core::InvalidInput("database URL is empty");
+  const int page = options.sqlite_page_size;
+  if (page != 0 && (page < 512 || page > 65536 || (page & (page - 1)) != 0)) {
+    return core::InvalidInput("SQLite page size must be a power of two from 512 to 65536",
+                              std::to_string(page));
+  }
   std::optional<std::string> sqlite = SqlitePathOf(url);
   if (!sqlite) return PostgresDatabase::Open(url);
   std::string path = *sqlite;
@@ -116,7 +121,7 @@ Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url) {
       }
     }
   }
-  return SqliteDatabase::Open(path);
+  return SqliteDatabase::Open(path, page);
 }
 
 }  // namespace tsunagu::store

@@ -122,12 +122,19 @@ class Database : public Executor {
   virtual Dialect dialect() const = 0;
 };
 
+struct OpenOptions {
+  // Page size of a SQLite file created by this open (512..65536, a power of
+  // two; 0 = SQLite's 4,096). An existing file keeps its page size.
+  int sqlite_page_size = 0;
+};
+
 // Opens "sqlite:/path/to.db", a plain file path (SQLite; the parent directory
 // is created; ":memory:" gives a private in-memory database), or
 // "postgresql://user@host:port/db" / "postgres://..." (PostgreSQL). Errors:
-// InvalidInput for an empty URL, Unavailable if the server cannot be reached,
-// Internal if the file cannot be opened.
-Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url);
+// InvalidInput for an empty URL or a bad page size, Unavailable if the server
+// cannot be reached, Internal if the file cannot be opened.
+Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url,
+                                               const OpenOptions& options = {});
 // The file of a SQLite URL as OpenDatabase reads it ("sqlite:PATH" or a bare
 // PATH; may be ":memory:"), or nullopt for a PostgreSQL URL.
 std::optional<std::string> SqlitePathOf(const std::string& url);

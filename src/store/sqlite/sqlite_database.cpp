@@ -383,15 +383,15 @@ class SqliteDatabase::SqliteTransaction final : public Transaction {
   bool failed_ = false;
 };
 
-SqliteDatabase::SqliteDatabase(std::string path)
-    : path_(std::move(path)), in_memory_(path_ == ":memory:") {}
+SqliteDatabase::SqliteDatabase(std::string path, int page_size)
+    : path_(std::move(path)), in_memory_(path_ == ":memory:"), page_size_(page_size) {}
 
 SqliteDatabase::~SqliteDatabase() {
   if (writer_ && checkpointer_) sqlite3_wal_hook(writer_->db, nullptr, nullptr);
 }
 
-Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path) {
-  std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path));
+Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, int page_size) {
+  std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path, page_size));
   TSUNAGU_ASSIGN_OR_RETURN(db->writer_, db->Connect(/*reader=*/false));
   if (!db->in_memory_) {
     sqlite3* own = nullptr;
@@ -417,9 +417,13 @@ Result<std::unique_ptr<SqliteDatabase::Connection>> SqliteDatabase::Connect(bool
   }
   sqlite3_extended_result_codes(connection->db, 1);
   sqlite3_busy_timeout(connection->db, kBusyTimeoutMillis);
-  const char* setup = reader ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;" : kWriterSetup;
+  std::string setup = reader ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;" : kWriterSetup;
+  // Takes effect only on a file without pages yet (before WAL mode is set).
+  if (!reader && page_size_ > 0) {
+    setup = "PRAGMA page_size=" + std::to_string(page_size_) + "; " + setup;
+  }
   char* error = nullptr;
-  rc = sqlite3_exec(connection->db, setup, nullptr, nullptr, &error);
+  rc = sqlite3_exec(connection->db, setup.c_str(), nullptr, nullptr, &error);
   if (rc != SQLITE_OK) {
     std::string detail = path_ + ": " + (error != nullptr ? error : Message(connection->db));
     sqlite3_free(error);

@@ -24,8 +24,10 @@ namespace tsunagu::store {
 class SqliteDatabase final : public Database {
  public:
   // Opens (creating if missing) the database file at `path`; the parent
-  // directory must exist. Errors: Internal with the SQLite message.
-  static Result<std::unique_ptr<Database>> Open(const std::string& path);
+  // directory must exist. A file created now gets `page_size` (0: SQLite's
+  // default; the caller checks the value). Errors: Internal with the SQLite
+  // message.
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, int page_size = 0);
 
   ~SqliteDatabase() override;
   SqliteDatabase(const SqliteDatabase&) = delete;
@@ -45,7 +47,7 @@ class SqliteDatabase final : public Database {
   class Checkpointer;
 
  private:
-  explicit SqliteDatabase(std::string path);
+  SqliteDatabase(std::string path, int page_size);
   Result<std::unique_ptr<Connection>> Connect(bool reader);
   // Acquires a reader (blocking while all are busy); the writer for :memory:.
   Result<Lease> AcquireReader();
@@ -54,6 +56,7 @@ class SqliteDatabase final : public Database {
 
   std::string path_;
   bool in_memory_ = false;
+  int page_size_ = 0;  // for a new file; set before it enters WAL mode
 
   std::unique_ptr<Connection> writer_;
   std::mutex writer_mu_;

@@ -398,6 +398,62 @@ TEST(SqliteDatabaseTest, OpenCreatesParentDirectoryAndAcceptsPlainPath) {
   EXPECT_EQ(mode->rows.at(0).Text(0), "wal");
 }
 
+TEST(SqliteDatabaseTest, PageSizeAppliesToANewFileOnly) {
+  TestDatabase scratch(Backend::kSqlite);
+  auto page_size = [](Database& db) {
+    auto rs = db.Query("PRAGMA page_size");
+    return rs.has_value() ? rs->rows.at(0).Int(0) : -1;
+  };
+  const std::string small = scratch.dir() + "/small.db";
+  {
+    OpenOptions o;
+    o.sqlite_page_size = 1024;
+    auto db = OpenDatabase(small, o);
+    ASSERT_TRUE(db.has_value()) << db.error().ToString();
+    ASSERT_TRUE((*db)->Execute("CREATE TABLE t (x TEXT)").has_value());
+    for (int i = 0; i < 50; ++i) {
+      ASSERT_TRUE((*db)->Execute("INSERT INTO t VALUES (?)", {Value{std::string(300, 'a')}}));
+    }
+    EXPECT_EQ(page_size(**db), 1024);
+    auto mode = (*db)->Query("PRAGMA journal_mode");
+    ASSERT_TRUE(mode.has_value());
+    EXPECT_EQ(mode->rows.at(0).Text(0), "wal");
+  }
+  {
+    auto reopened = OpenDatabase(small);  // default options: still 1 KiB pages
+    ASSERT_TRUE(reopened.has_value());
+    EXPECT_EQ(page_size(**reopened), 1024);
+    auto rs = (*reopened)->Query("SELECT COUNT(*) FROM t");
+    ASSERT_TRUE(rs.has_value());
+    EXPECT_EQ(rs->rows.at(0).Int(0), 50);
+  }
+  // An existing file keeps its page size and its rows.
+  const std::string existing = scratch.dir() + "/existing.db";
+  {
+    auto db = OpenDatabase(existing);
+    ASSERT_TRUE(db.has_value());
+    ASSERT_TRUE((*db)->Execute("CREATE TABLE t (x INTEGER)").has_value());
+    ASSERT_TRUE((*db)->Execute("INSERT INTO t VALUES (5)").has_value());
+    EXPECT_EQ(page_size(**db), 4096);
+  }
+  OpenOptions o;
+  o.sqlite_page_size = 1024;
+  auto again = OpenDatabase(existing, o);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(page_size(**again), 4096);
+  auto rs = (*again)->Query("SELECT x FROM t");
+  ASSERT_TRUE(rs.has_value());
+  EXPECT_EQ(rs->rows.at(0).Int(0), 5);
+  // A size SQLite cannot use is refused before anything is created.
+  for (int bad : {100, 1000, 131072}) {
+    o.sqlite_page_size = bad;
+    auto refused = OpenDatabase(scratch.dir() + "/bad.db", o);
+    ASSERT_FALSE(refused.has_value()) << bad;
+    EXPECT_EQ(refused.error().code(), core::Code::kInvalidInput);
+  }
+  EXPECT_FALSE(std::filesystem::exists(scratch.dir() + "/bad.db"));
+}
+
 TEST(SqliteDatabaseTest, SqlitePathOfTellsFilesFromServers) {
   EXPECT_EQ(SqlitePathOf("sqlite:/var/lib/tsunagu/tsunagu.db"), "/var/lib/tsunagu/tsunagu.db");
   EXPECT_EQ(SqlitePathOf("data/tsunagu.db"), "data/tsunagu.db");

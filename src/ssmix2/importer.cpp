@@ -247,9 +247,13 @@ class Run {
     counter.join();
     summary_.elapsed_millis = ElapsedMillis();
     Report(true);
-    // Which side limits the throughput: reading/parsing/mapping or storing.
+    // Which side limits the throughput: the importing thread waits either
+    // for the readers (reading/parsing/mapping) or for room in the writer's
+    // queue (storing). read_map_ms is summed over the reader threads.
     core::LogInfo("ssmix2.import_timing",
                   {{"elapsed_ms", std::to_string(summary_.elapsed_millis)},
+                   {"wait_for_readers_ms", std::to_string(readers_wait_nanos_ / 1'000'000)},
+                   {"wait_for_writer_ms", std::to_string(writer_wait_nanos_ / 1'000'000)},
                    {"read_map_ms", std::to_string(read_nanos_.load() / 1'000'000)},
                    {"store_ms", std::to_string(store_nanos_.load() / 1'000'000)},
                    {"state_ms", std::to_string(state_nanos_.load() / 1'000'000)}});
@@ -310,7 +314,9 @@ class Run {
     DirReaders readers(kDirReaderThreads, [this](const fs::path& dir) { return ReadDir(dir); });
     std::deque<std::future<DirResult>> inflight;
     auto take_one = [&]() -> core::Status {
+      auto t0 = Clock::now();
       DirResult r = inflight.front().get();
+      readers_wait_nanos_ += (Clock::now() - t0).count();
       inflight.pop_front();
       TSUNAGU_RETURN_IF_ERROR(r.status);
       return Take(r);
@@ -368,7 +374,10 @@ class Run {
   // Hands the batch to the writer once it is full.
   core::Status MaybePush() {
     if (current_.records.size() >= o_.batch_records || current_.files.size() >= 4096) {
-      if (!queue_.Push(std::move(current_))) return core::Status::Ok();  // writer failed
+      auto t0 = Clock::now();
+      bool accepted = queue_.Push(std::move(current_));
+      writer_wait_nanos_ += (Clock::now() - t0).count();
+      if (!accepted) return core::Status::Ok();  // the writer failed
       current_ = Batch{};
     }
     return core::Status::Ok();
@@ -665,6 +674,8 @@ class Run {
   int64_t dirs_taken_ = 0;                // importing thread only
   int64_t dir_files_taken_ = 0;
   int64_t strays_taken_ = 0;
+  int64_t readers_wait_nanos_ = 0;  // importing thread waiting for a directory
+  int64_t writer_wait_nanos_ = 0;   // importing thread waiting for queue room
   std::atomic<bool> count_final_{false};
   std::atomic<bool> stop_count_{false};
   std::atomic<int64_t> read_nanos_{0};

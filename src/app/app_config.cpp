@@ -244,6 +244,13 @@ std::string AppConfig::AuditDatabaseUrl() const {
   return "sqlite:" + path + "-audit.db";
 }
 
+std::string AppConfig::AuditLookupDatabaseUrl() const {
+  std::string url = AuditDatabaseUrl();
+  if (url.empty()) return url;
+  url.resize(url.size() - 3);  // ".db"
+  return url + "-lookup.db";
+}
+
 std::string AppConfig::PublicUrl() const {
   if (!public_url.empty()) return public_url;
   std::string host =

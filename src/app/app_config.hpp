@@ -38,6 +38,9 @@ struct AppConfig {
   // written for every read does not invalidate the readers' page caches of
   // the main file; empty with PostgreSQL (the same database).
   std::string AuditDatabaseUrl() const;
+  // The audit log's search lookup (tsunagu-audit-lookup.db next to the audit
+  // file; derived data, rebuilt when missing); empty with PostgreSQL.
+  std::string AuditLookupDatabaseUrl() const;
   std::string PublicUrl() const;
 };
 

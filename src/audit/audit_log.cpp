@@ -1,9 +1,12 @@
 #include "audit/audit_log.hpp"
 
 #include <openssl/evp.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <stdexcept>
 
 #include "audit/audit_signer.hpp"
@@ -22,6 +25,34 @@ constexpr int64_t kVerifyBatch = 1000;  // rows per read while verifying
 constexpr int kConflictRetries = 8;     // another process appended concurrently
 // PostgreSQL advisory lock key of the audit appenders ("tsunagu audit").
 constexpr int64_t kAppendLockKey = 0x7473756e61677541;
+
+// The lookup's tables (see the header). audit_lookup_state holds one row:
+// the last entry copied (0: none) and its hash, which tells whether the
+// lookup still belongs to this chain.
+constexpr const char* kLookupDdl =
+    "CREATE TABLE audit_lookup (\n"
+    "  seq BIGINT PRIMARY KEY,\n"
+    "  time BIGINT NOT NULL,\n"
+    "  user_id BIGINT NOT NULL,\n"
+    "  facility_id BIGINT NOT NULL,\n"
+    "  patient_id TEXT NOT NULL,\n"
+    "  action TEXT NOT NULL\n"
+    ");\n"
+    "CREATE INDEX audit_lookup_time ON audit_lookup (time);\n"
+    "CREATE INDEX audit_lookup_user ON audit_lookup (user_id, seq);\n"
+    "CREATE INDEX audit_lookup_patient ON audit_lookup (patient_id, seq);\n"
+    "CREATE INDEX audit_lookup_facility ON audit_lookup (facility_id, seq);\n"
+    "CREATE TABLE audit_lookup_state (\n"
+    "  id BIGINT PRIMARY KEY,\n"
+    "  indexed_upto BIGINT NOT NULL,\n"
+    "  indexed_hash TEXT NOT NULL\n"
+    ");\n"
+    "INSERT INTO audit_lookup_state (id, indexed_upto, indexed_hash) VALUES (1, 0, '')";
+constexpr int kLookupInsertRows = 128;  // rows per multi-row INSERT
+// Wake the indexer after this many appends (it also runs every second).
+constexpr int64_t kLookupWake = AuditLog::kLookupBatch / 2;
+// The indexer thread's nice value: the request threads come first.
+constexpr int kLookupIndexerNice = 5;
 
 constexpr const char* kEventColumns =
     "seq, time, user_id, user_name, facility_id, occupation, action, patient_id, object, "
@@ -206,10 +237,17 @@ struct AuditLog::PendingAppend {
   std::shared_ptr<core::ResponseFence> fence;
 };
 
-AuditLog::AuditLog(store::Database& db, const core::Clock& clock, AuditSigner& signer)
-    : db_(db), clock_(clock), signer_(signer) {}
+AuditLog::AuditLog(store::Database& db, const core::Clock& clock, AuditSigner& signer,
+                   store::Database* lookup)
+    : db_(db), lookup_(lookup != nullptr ? *lookup : db), clock_(clock), signer_(signer) {}
 
 AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(indexer_mu_);
+    indexer_stopping_ = true;
+  }
+  indexer_cv_.notify_all();
+  if (indexer_.joinable()) indexer_.join();
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -252,8 +290,17 @@ store::MigrationSet AuditLog::Migrations() {
               "  signature TEXT NOT NULL\n"
               ");\n"
               "CREATE INDEX audit_heads_seq ON audit_heads (seq, id);",
+              // The entries' search indexes move to the lookup (see the header).
+              std::string("DROP INDEX IF EXISTS audit_events_time;\n"
+                          "DROP INDEX IF EXISTS audit_events_user;\n"
+                          "DROP INDEX IF EXISTS audit_events_patient;\n"
+                          "DROP INDEX IF EXISTS audit_events_facility;\n"
+                          "DROP INDEX IF EXISTS audit_events_action;\n") +
+                  kLookupDdl,
           }};
 }
+
+store::MigrationSet AuditLog::LookupMigrations() { return {"audit_lookup", {kLookupDdl}}; }
 
 std::string AuditLog::ComputeHash(std::string_view prev_hash, const AuditEvent& e) {
   std::string canonical = "tsunagu.audit.v1\n";
@@ -332,6 +379,15 @@ void AuditLog::WriteQueued(std::unique_lock<std::mutex>& lock) {
   writing_ = false;
   cv_.notify_all();
   if (!queue_.empty()) writer_cv_.notify_one();
+  if (status.ok()) {
+    bool wake = false;
+    {
+      std::lock_guard indexer_lock(indexer_mu_);
+      appended_since_index_ += static_cast<int64_t>(batch.size());
+      wake = indexer_.joinable() && appended_since_index_ >= kLookupWake;
+    }
+    if (wake) indexer_cv_.notify_one();
+  }
   if (fenced.empty()) return;
   lock.unlock();
   for (PendingAppend* p : fenced) {
@@ -400,60 +456,203 @@ core::Status AuditLog::WriteBatch(const std::vector<PendingAppend*>& batch) {
   return core::Internal("could not write the audit log", last_error.detail());
 }
 
+namespace {
+
+// The query's conditions on the columns audit_events and audit_lookup share,
+// each preceded by " AND ".
+struct Filter {
+  std::string sql;
+  std::vector<Value> params;
+};
+
+Filter BuildFilter(const AuditQuery& query) {
+  Filter f;
+  auto add = [&](const char* condition, Value value) {
+    f.sql += " AND ";
+    f.sql += condition;
+    f.params.push_back(std::move(value));
+  };
+  if (query.user_id) add("user_id = ?", Value{*query.user_id});
+  if (query.facility_id) add("facility_id = ?", Value{*query.facility_id});
+  if (query.patient_id) add("patient_id = ?", Value{*query.patient_id});
+  if (query.action && !query.action->empty()) {
+    // Case-sensitive prefix match on both backends (LIKE is not).
+    f.sql += " AND substr(action, 1, CAST(? AS INTEGER)) = ?";
+    f.params.emplace_back(static_cast<int64_t>(Utf8Length(*query.action)));
+    f.params.emplace_back(*query.action);
+  }
+  if (query.from) add("time >= ?", Value{*query.from});
+  if (query.to) add("time <= ?", Value{*query.to});
+  return f;
+}
+
+// params with `first` in front and `rest` behind.
+std::vector<Value> Params(Value first, const std::vector<Value>& middle,
+                          std::initializer_list<Value> rest = {}) {
+  std::vector<Value> out;
+  out.reserve(1 + middle.size() + rest.size());
+  out.push_back(std::move(first));
+  out.insert(out.end(), middle.begin(), middle.end());
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
+}
+
+core::Status ReadError(const core::Status& status) {
+  return core::Internal("could not read the audit log", status.detail());
+}
+
+}  // namespace
+
 core::Result<AuditPage> AuditLog::Find(const AuditQuery& query) const {
   if (query.limit < 1 || query.limit > kMaxLimit) {
     return core::InvalidInput("limit must be between 1 and " + std::to_string(kMaxLimit));
   }
   if (query.offset < 0) return core::InvalidInput("offset must not be negative");
-  std::string where;
-  std::vector<Value> params;
-  auto add = [&](const char* condition) {
-    where += where.empty() ? " WHERE " : " AND ";
-    where += condition;
-  };
-  if (query.user_id) {
-    add("user_id = ?");
-    params.emplace_back(*query.user_id);
-  }
-  if (query.facility_id) {
-    add("facility_id = ?");
-    params.emplace_back(*query.facility_id);
-  }
-  if (query.patient_id) {
-    add("patient_id = ?");
-    params.emplace_back(*query.patient_id);
-  }
-  if (query.action && !query.action->empty()) {
-    // Case-sensitive prefix match on both backends (LIKE is not).
-    add("substr(action, 1, CAST(? AS INTEGER)) = ?");
-    params.emplace_back(static_cast<int64_t>(Utf8Length(*query.action)));
-    params.emplace_back(*query.action);
-  }
-  if (query.from) {
-    add("time >= ?");
-    params.emplace_back(*query.from);
-  }
-  if (query.to) {
-    add("time <= ?");
-    params.emplace_back(*query.to);
-  }
-  auto tx = db_.Begin(store::Database::Mode::kRead);
-  if (!tx) return core::Internal("could not read the audit log", tx.error().detail());
-  auto count = (*tx)->Query("SELECT COUNT(*) FROM audit_events" + where, params);
-  if (!count) return core::Internal("could not read the audit log", count.error().detail());
+  const Filter f = BuildFilter(query);
+  // Entries up to `upto` are searched in the lookup, the newer ones (a few
+  // seconds' worth) in audit_events directly; the newer come first.
+  auto state = lookup_.Query("SELECT indexed_upto FROM audit_lookup_state WHERE id = 1");
+  if (!state) return ReadError(state.error());
+  const int64_t upto = state->empty() ? 0 : state->rows[0].Int(0);
+
+  auto tail_count = db_.Query("SELECT COUNT(*) FROM audit_events WHERE seq > ?" + f.sql,
+                              Params(Value{upto}, f.params));
+  if (!tail_count) return ReadError(tail_count.error());
+  auto indexed_count = lookup_.Query("SELECT COUNT(*) FROM audit_lookup WHERE seq <= ?" + f.sql,
+                                     Params(Value{upto}, f.params));
+  if (!indexed_count) return ReadError(indexed_count.error());
+  const int64_t tail_total = tail_count->rows[0].Int(0);
+  const int64_t indexed_total = indexed_count->rows[0].Int(0);
   AuditPage page;
-  page.total = count->empty() ? 0 : count->rows[0].Int(0);
-  if (page.total > query.offset) {
-    params.emplace_back(static_cast<int64_t>(query.limit));
-    params.emplace_back(static_cast<int64_t>(query.offset));
-    auto rows = (*tx)->Query(std::string("SELECT ") + kEventColumns + " FROM audit_events" + where +
-                                 " ORDER BY seq DESC LIMIT ? OFFSET ?",
-                             params);
-    if (!rows) return core::Internal("could not read the audit log", rows.error().detail());
-    page.items.reserve(rows->size());
+  page.total = tail_total + indexed_total;
+
+  const std::string select = std::string("SELECT ") + kEventColumns + " FROM audit_events WHERE ";
+  int64_t offset = query.offset;
+  if (offset < tail_total) {
+    auto rows = db_.Query(
+        select + "seq > ?" + f.sql + " ORDER BY seq DESC LIMIT ? OFFSET ?",
+        Params(Value{upto}, f.params, {Value{static_cast<int64_t>(query.limit)}, Value{offset}}));
+    if (!rows) return ReadError(rows.error());
     for (const auto& row : rows->rows) page.items.push_back(EventFromRow(row));
   }
+  offset = std::max<int64_t>(0, offset - tail_total);
+  const int64_t wanted = query.limit - static_cast<int64_t>(page.items.size());
+  if (wanted > 0 && offset < indexed_total) {
+    auto seqs = lookup_.Query("SELECT seq FROM audit_lookup WHERE seq <= ?" + f.sql +
+                                  " ORDER BY seq DESC LIMIT ? OFFSET ?",
+                              Params(Value{upto}, f.params, {Value{wanted}, Value{offset}}));
+    if (!seqs) return ReadError(seqs.error());
+    if (!seqs->empty()) {
+      std::string in;
+      std::vector<Value> params;
+      for (const auto& row : seqs->rows) {
+        in += in.empty() ? "?" : ", ?";
+        params.emplace_back(row.Int(0));
+      }
+      auto rows = db_.Query(select + "seq IN (" + in + ") ORDER BY seq DESC", params);
+      if (!rows) return ReadError(rows.error());
+      // An entry deleted from the chain since it was copied is left out
+      // (Verify reports the deletion).
+      for (const auto& row : rows->rows) page.items.push_back(EventFromRow(row));
+    }
+  }
   return page;
+}
+
+core::Result<int64_t> AuditLog::IndexBatch() {
+  auto state =
+      lookup_.Query("SELECT indexed_upto, indexed_hash FROM audit_lookup_state WHERE id = 1");
+  if (!state) return state.error();
+  if (state->empty()) return core::Internal("the audit lookup has no state row");
+  int64_t upto = state->rows[0].Int(0);
+  if (upto > 0) {
+    // Does the lookup still belong to this chain?
+    auto at = db_.Query("SELECT hash FROM audit_events WHERE seq = ?", {Value{upto}});
+    if (!at) return at.error();
+    if (at->empty() || at->rows[0].Text(0) != state->rows[0].Text(1)) {
+      core::LogWarn("audit.lookup_rebuilt", {{"indexed_upto", std::to_string(upto)}});
+      TSUNAGU_ASSIGN_OR_RETURN(auto tx, lookup_.Begin(store::Database::Mode::kWrite));
+      TSUNAGU_RETURN_IF_ERROR(tx->Execute("DELETE FROM audit_lookup").status());
+      TSUNAGU_RETURN_IF_ERROR(
+          tx->Execute("UPDATE audit_lookup_state SET indexed_upto = 0, indexed_hash = '' "
+                      "WHERE id = 1")
+              .status());
+      TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+      upto = 0;
+    }
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto rows, db_.Query("SELECT seq, time, user_id, facility_id, patient_id, action, hash "
+                           "FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                           {Value{upto}, Value{int64_t{kLookupBatch}}}));
+  if (rows.empty()) return int64_t{0};
+
+  TSUNAGU_ASSIGN_OR_RETURN(auto tx, lookup_.Begin(store::Database::Mode::kWrite));
+  // Another process sharing the database may have copied them meanwhile
+  // (PostgreSQL: the row lock serialises the copiers; SQLite: the write
+  // transaction already does).
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto again,
+      tx->Query(lookup_.dialect() == store::Dialect::kPostgres
+                    ? "SELECT indexed_upto FROM audit_lookup_state WHERE id = 1 FOR UPDATE"
+                    : "SELECT indexed_upto FROM audit_lookup_state WHERE id = 1"));
+  if (again.empty() || again.rows[0].Int(0) != upto) return int64_t{0};
+  const size_t n = rows.size();
+  for (size_t first = 0; first < n; first += kLookupInsertRows) {
+    const size_t count = std::min<size_t>(kLookupInsertRows, n - first);
+    std::string sql =
+        "INSERT INTO audit_lookup (seq, time, user_id, facility_id, patient_id, action) VALUES ";
+    std::vector<Value> params;
+    params.reserve(count * 6);
+    for (size_t i = first; i < first + count; ++i) {
+      sql += i == first ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)";
+      for (size_t c = 0; c < 6; ++c) params.push_back(rows.rows[i].at(c));
+    }
+    TSUNAGU_RETURN_IF_ERROR(tx->Execute(sql, params).status());
+  }
+  const store::Row& last = rows.rows[n - 1];
+  TSUNAGU_RETURN_IF_ERROR(
+      tx->Execute("UPDATE audit_lookup_state SET indexed_upto = ?, indexed_hash = ? WHERE id = 1",
+                  {Value{last.Int(0)}, Value{last.Text(6)}})
+          .status());
+  TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+  return static_cast<int64_t>(n);
+}
+
+core::Result<int64_t> AuditLog::IndexPending() {
+  std::lock_guard guard(index_mu_);
+  int64_t copied = 0;
+  while (true) {
+    auto batch = IndexBatch();
+    if (!batch) {
+      core::LogError("audit.lookup_failed", {{"detail", batch.error().detail()}});
+      return core::Internal("could not fill the audit lookup", batch.error().detail());
+    }
+    copied += *batch;
+    if (*batch < kLookupBatch) return copied;
+    std::lock_guard lock(indexer_mu_);
+    if (indexer_stopping_) return copied;
+  }
+}
+
+void AuditLog::StartLookupIndexer() {
+  std::lock_guard lock(indexer_mu_);
+  if (indexer_.joinable() || indexer_stopping_) return;
+  indexer_ = std::thread([this] { RunLookupIndexer(); });
+}
+
+void AuditLog::RunLookupIndexer() {
+  // Linux nice values are per thread.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kLookupIndexerNice);
+  std::unique_lock lock(indexer_mu_);
+  while (!indexer_stopping_) {
+    appended_since_index_ = 0;
+    lock.unlock();
+    (void)IndexPending();  // failures are logged; the next round retries
+    lock.lock();
+    indexer_cv_.wait_for(lock, std::chrono::seconds(1),
+                         [&] { return indexer_stopping_ || appended_since_index_ >= kLookupWake; });
+  }
 }
 
 std::vector<AuditEvent> AuditLog::Search(const AuditQuery& query, int64_t* total) const {

@@ -3,7 +3,19 @@
 // admin action is appended here. Each entry's hash = SHA-256(previous hash ||
 // canonical entry); the chain head is signed with Ed25519 (at least hourly,
 // and on demand) so truncation is detected too. Owns the "audit_events" and
-// "audit_heads" tables. Thread-safe: appends are serialised.
+// "audit_heads" tables, and the search lookup "audit_lookup" (with
+// "audit_lookup_state"). Thread-safe: appends are serialised.
+//
+// audit_events carries no secondary index: an append writes the end of one
+// B-tree, so the commit every audited request waits for stays short. Search
+// by user, patient, facility and time goes through audit_lookup, a copy of
+// those columns with its indexes, filled behind the appends in large batches
+// (IndexPending, or the thread StartLookupIndexer runs) and kept in a
+// database of its own where possible (a SQLite file: its writes never hold
+// the audit file's writer). Find combines the lookup with the entries not
+// yet copied, so an entry is found as soon as its append returned. The
+// lookup is derived data: when it does not match the chain (another audit
+// file restored, a lookup file deleted) it is rebuilt from the entries.
 //
 // The hash of entry n is the lower-case hex SHA-256 of
 //   prev_hash (64 hex digits; 64 '0' for entry 1) ||
@@ -95,11 +107,29 @@ class AuditLog {
   static constexpr std::string_view kGenesisHash =
       "0000000000000000000000000000000000000000000000000000000000000000";
 
-  AuditLog(store::Database& db, const core::Clock& clock, AuditSigner& signer);
-  ~AuditLog();  // stores what is still queued first
+  // Entries copied into the lookup per transaction.
+  static constexpr int kLookupBatch = 8192;
+
+  // `lookup`: the database holding audit_lookup (it must carry
+  // LookupMigrations()); null = `db` (whose Migrations() include it).
+  AuditLog(store::Database& db, const core::Clock& clock, AuditSigner& signer,
+           store::Database* lookup = nullptr);
+  ~AuditLog();  // stores what is still queued first, stops the lookup indexer
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
   static store::MigrationSet Migrations();
+  // The lookup tables alone, for a lookup database of its own.
+  static store::MigrationSet LookupMigrations();
+
+  // Copies every entry not yet in the lookup into it, kLookupBatch per
+  // transaction, and returns how many were copied. Rebuilds the lookup first
+  // when it does not match the chain. Internal on storage failure (what was
+  // committed stays).
+  core::Result<int64_t> IndexPending();
+  // Starts a thread that calls IndexPending after kLookupBatch / 2 new
+  // entries or a second after the last call, at a lower CPU priority than
+  // the request threads. Stopped by the destructor; idempotent.
+  void StartLookupIndexer();
 
   // Appends (durably: returns after the commit) and returns the stored event
   // with seq, time and hashes filled in; the caller's seq/time/hash values are
@@ -147,8 +177,13 @@ class AuditLog {
   void WriteQueued(std::unique_lock<std::mutex>& lock);
   void RunWriter();  // the writer thread of queued (fenced) entries
   core::Result<std::optional<SignedHead>> LatestHeadWithValidSignature() const;
+  // One lookup batch: copies up to kLookupBatch entries after the lookup's
+  // mark; returns how many (0: nothing pending).
+  core::Result<int64_t> IndexBatch();
+  void RunLookupIndexer();
 
   store::Database& db_;
+  store::Database& lookup_;
   const core::Clock& clock_;
   AuditSigner& signer_;
 
@@ -160,6 +195,13 @@ class AuditLog {
   std::condition_variable writer_cv_;  // wakes the writer thread
   std::thread writer_;                 // started at the first fenced append
   std::mutex sign_mu_;                 // one SignHead at a time
+
+  std::mutex index_mu_;    // one IndexPending at a time
+  std::mutex indexer_mu_;  // guards the fields below
+  std::condition_variable indexer_cv_;
+  int64_t appended_since_index_ = 0;
+  bool indexer_stopping_ = false;
+  std::thread indexer_;
 };
 
 }  // namespace tsunagu::audit

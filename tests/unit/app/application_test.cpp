@@ -42,6 +42,8 @@ TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPages) {
     EXPECT_EQ(stored->seq, 1);
   }
   EXPECT_TRUE(std::filesystem::exists(dir + "/tsunagu-audit.db"));
+  // The search lookup is a file of its own, filled behind the appends.
+  EXPECT_TRUE(std::filesystem::exists(dir + "/tsunagu-audit-lookup.db"));
   {
     auto again = Application::Open(*config);
     ASSERT_TRUE(again) << again.error().ToString();
@@ -52,6 +54,13 @@ TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPages) {
     ASSERT_TRUE(page) << page.error().ToString();
     ASSERT_EQ(page->items.size(), 1u);
     EXPECT_EQ(page->items[0].user_name, "事務局");
+    // Copied into the lookup (by the indexer thread or here): still found once.
+    ASSERT_TRUE((*again)->audit().IndexPending().has_value());
+    auto indexed = (*again)->audit().Find(q);
+    ASSERT_TRUE(indexed) << indexed.error().ToString();
+    EXPECT_EQ(indexed->total, 1);
+    ASSERT_EQ(indexed->items.size(), 1u);
+    EXPECT_EQ(indexed->items[0].seq, 1);
   }
   std::filesystem::remove_all(dir);
 }

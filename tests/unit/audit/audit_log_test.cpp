@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <memory>
 #include <string>
@@ -649,9 +650,208 @@ TEST_P(MoveAuditTrailTest, DivergingLogsAreReportedAndNothingIsDeleted) {
   EXPECT_EQ(rows->rows[0].Int(0), 1);
 }
 
+// The search lookup is filled behind the appends (IndexPending or its
+// thread): whatever it holds at the moment, a search gives the same answer.
+class AuditLookupTest : public AuditDbTest {
+ protected:
+  void Add(AuditEvent e, AuditLog* log = nullptr) {
+    clock_.Advance(60'000);
+    auto stored = (log != nullptr ? *log : this->log()).Append(std::move(e));
+    ASSERT_TRUE(stored.has_value()) << stored.error().ToString();
+    added_.push_back(*stored);
+  }
+  // Twelve entries: three users, three patients (and none), two facilities.
+  void AddVaried(int n) {
+    static const char* kActions[] = {"patient.read", "patient.update", "auth.login", "patient.read",
+                                     "consent.create"};
+    for (int i = 0; i < n; ++i) {
+      const int k = static_cast<int>(added_.size());
+      Add(Event(kActions[k % 5], 1 + k % 3, k % 4 == 3 ? "" : "P" + std::to_string(k % 3),
+                k % 2 == 0 ? 10 : 20));
+    }
+  }
+  // What Find must answer, from the entries as appended.
+  std::vector<int64_t> Model(const AuditQuery& q, int64_t* total) const {
+    std::vector<int64_t> all;
+    for (auto it = added_.rbegin(); it != added_.rend(); ++it) {
+      const AuditEvent& e = *it;
+      if (q.user_id && e.user_id != *q.user_id) continue;
+      if (q.facility_id && e.facility_id != *q.facility_id) continue;
+      if (q.patient_id && e.patient_id != *q.patient_id) continue;
+      if (q.action && e.action.rfind(*q.action, 0) != 0) continue;
+      if (q.from && e.time < *q.from) continue;
+      if (q.to && e.time > *q.to) continue;
+      all.push_back(e.seq);
+    }
+    *total = static_cast<int64_t>(all.size());
+    std::vector<int64_t> page;
+    for (size_t i = static_cast<size_t>(q.offset);
+         i < all.size() && page.size() < static_cast<size_t>(q.limit); ++i) {
+      page.push_back(all[i]);
+    }
+    return page;
+  }
+  std::vector<AuditQuery> Queries() const {
+    std::vector<AuditQuery> out(12);
+    out[1].user_id = 2;
+    out[2].patient_id = "P1";
+    out[3].facility_id = 20;
+    out[4].action = "patient.";
+    out[5].action = "auth.login";
+    out[6].from = added_.at(3).time;
+    out[6].to = added_.at(added_.size() - 2).time;
+    out[7].user_id = 1;
+    out[7].action = "patient.read";
+    out[8].patient_id = "P0";
+    out[8].facility_id = 10;
+    out[9].patient_id = "nobody";
+    out[10].user_id = 3;
+    out[10].from = added_.at(5).time;
+    out[11].facility_id = 10;
+    out[11].action = "consent";
+    return out;
+  }
+  // Every query, whole and in pages of 2 and 5.
+  void ExpectModelAnswers(AuditLog& log, const std::string& when) {
+    for (AuditQuery q : Queries()) {
+      for (int limit : {50, 2, 5}) {
+        for (q.limit = limit, q.offset = 0; q.offset < static_cast<int>(added_.size()) + 2;
+             q.offset += limit) {
+          int64_t expected_total = 0;
+          std::vector<int64_t> expected = Model(q, &expected_total);
+          auto page = log.Find(q);
+          ASSERT_TRUE(page.has_value()) << page.error().ToString();
+          std::vector<int64_t> got;
+          for (const auto& e : page->items) got.push_back(e.seq);
+          EXPECT_EQ(got, expected) << when << ": limit " << limit << " offset " << q.offset;
+          EXPECT_EQ(page->total, expected_total) << when;
+          if (limit == 50) break;
+        }
+      }
+    }
+  }
+  int64_t IndexedUpto(store::Database& db) {
+    auto rows = db.Query("SELECT indexed_upto FROM audit_lookup_state WHERE id = 1");
+    EXPECT_TRUE(rows.has_value());
+    return rows.has_value() && !rows->empty() ? rows->rows[0].Int(0) : -1;
+  }
+  std::vector<AuditEvent> added_;
+};
+
+TEST_P(AuditLookupTest, SearchesGiveTheSameAnswerWhateverTheLookupHolds) {
+  AddVaried(12);
+  ExpectModelAnswers(log(), "nothing copied yet");
+  auto copied = log().IndexPending();
+  ASSERT_TRUE(copied.has_value()) << copied.error().ToString();
+  EXPECT_EQ(*copied, 12);
+  EXPECT_EQ(CountRows("audit_lookup"), 12);
+  ExpectModelAnswers(log(), "all copied");
+  AddVaried(7);  // pages now span copied and newer entries
+  ExpectModelAnswers(log(), "twelve copied, seven newer");
+  copied = log().IndexPending();
+  ASSERT_TRUE(copied.has_value());
+  EXPECT_EQ(*copied, 7);
+  ExpectModelAnswers(log(), "all copied again");
+  copied = log().IndexPending();
+  ASSERT_TRUE(copied.has_value());
+  EXPECT_EQ(*copied, 0);  // nothing new: nothing copied twice
+  EXPECT_EQ(CountRows("audit_lookup"), 19);
+  // The entries themselves carry no search index any more.
+  auto indexes = db().dialect() == store::Dialect::kSqlite
+                     ? db().Query(
+                           "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND "
+                           "tbl_name = 'audit_events' AND sql IS NOT NULL")
+                     : db().Query(
+                           "SELECT COUNT(*) FROM pg_indexes WHERE tablename = 'audit_events' "
+                           "AND indexname <> 'audit_events_pkey'");
+  ASSERT_TRUE(indexes.has_value());
+  EXPECT_EQ(indexes->rows[0].Int(0), 0);
+}
+
+TEST_P(AuditLookupTest, CopiesInBatchesAndTheChainStillVerifies) {
+  AppendMany(AuditLog::kLookupBatch + 5);  // two batches
+  auto copied = log().IndexPending();
+  ASSERT_TRUE(copied.has_value()) << copied.error().ToString();
+  EXPECT_EQ(*copied, AuditLog::kLookupBatch + 5);
+  EXPECT_EQ(IndexedUpto(db()), AuditLog::kLookupBatch + 5);
+  AuditQuery q;
+  q.patient_id = "P" + std::to_string(AuditLog::kLookupBatch + 1);
+  auto page = log().Find(q);
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->total, 1);
+  EXPECT_EQ(page->items.at(0).seq, AuditLog::kLookupBatch + 2);
+  VerifyReport report = log().Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+}
+
+TEST_P(AuditLookupTest, LookupInADatabaseOfItsOwn) {
+  tsunagu::testing::TestDatabase lookup_db(GetParam());
+  ASSERT_TRUE(store::ApplyMigrations(lookup_db.db(), {AuditLog::LookupMigrations()}).ok());
+  AuditLog split(db(), clock_, *signer_, &lookup_db.db());
+  for (int i = 0; i < 12; ++i) {
+    Add(Event(i % 2 == 0 ? "patient.read" : "auth.login", 1 + i % 3, "P" + std::to_string(i % 3),
+              10),
+        &split);
+  }
+  ExpectModelAnswers(split, "separate lookup, nothing copied");
+  auto copied = split.IndexPending();
+  ASSERT_TRUE(copied.has_value()) << copied.error().ToString();
+  EXPECT_EQ(*copied, 12);
+  ExpectModelAnswers(split, "separate lookup, all copied");
+  auto rows = lookup_db.db().Query("SELECT COUNT(*) FROM audit_lookup");
+  ASSERT_TRUE(rows.has_value());
+  EXPECT_EQ(rows->rows[0].Int(0), 12);
+  EXPECT_EQ(CountRows("audit_lookup"), 0);  // the audit database's own stays empty
+}
+
+TEST_P(AuditLookupTest, ALookupOfAnotherChainIsRebuilt) {
+  tsunagu::testing::TestDatabase lookup_db(GetParam());
+  ASSERT_TRUE(store::ApplyMigrations(lookup_db.db(), {AuditLog::LookupMigrations()}).ok());
+  {
+    // The lookup filled from one audit database ...
+    tsunagu::testing::TestDatabase old_events(GetParam());
+    ASSERT_TRUE(store::ApplyMigrations(old_events.db(), {AuditLog::Migrations()}).ok());
+    AuditLog old_log(old_events.db(), clock_, *signer_, &lookup_db.db());
+    for (int i = 0; i < 9; ++i) {
+      ASSERT_TRUE(old_log.Append(Event("patient.read", 5, "P-old")).has_value());
+    }
+    ASSERT_TRUE(old_log.IndexPending().has_value());
+    EXPECT_EQ(IndexedUpto(lookup_db.db()), 9);
+  }
+  // ... then used with another one (a restored audit file, say).
+  AuditLog log2(db(), clock_, *signer_, &lookup_db.db());
+  AddVaried(4);
+  // Rebuilt on the next copy: only this chain's entries are found.
+  auto copied = log2.IndexPending();
+  ASSERT_TRUE(copied.has_value()) << copied.error().ToString();
+  EXPECT_EQ(IndexedUpto(lookup_db.db()), 4);
+  AuditQuery old_patient;
+  old_patient.patient_id = "P-old";
+  auto page = log2.Find(old_patient);
+  ASSERT_TRUE(page.has_value());
+  EXPECT_EQ(page->total, 0);
+  auto all = log2.Find({});
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(all->total, 4);
+}
+
+TEST_P(AuditLookupTest, TheIndexerThreadCopiesNewEntriesWithinSeconds) {
+  log().StartLookupIndexer();
+  log().StartLookupIndexer();  // idempotent
+  AddVaried(8);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (IndexedUpto(db()) < 8 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(IndexedUpto(db()), 8);
+  ExpectModelAnswers(log(), "copied by the thread");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AuditLogTest, tsunagu::testing::AllBackends(),
                          tsunagu::testing::BackendParamName);
 INSTANTIATE_TEST_SUITE_P(Backends, MoveAuditTrailTest, tsunagu::testing::AllBackends(),
+                         tsunagu::testing::BackendParamName);
+INSTANTIATE_TEST_SUITE_P(Backends, AuditLookupTest, tsunagu::testing::AllBackends(),
                          tsunagu::testing::BackendParamName);
 INSTANTIATE_TEST_SUITE_P(Backends, AuditSearchTest, tsunagu::testing::AllBackends(),
                          tsunagu::testing::BackendParamName);

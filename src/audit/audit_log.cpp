@@ -1,6 +1,7 @@
 #include "audit/audit_log.hpp"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -398,6 +399,7 @@ void AuditLog::WriteQueued(std::unique_lock<std::mutex>& lock) {
 }
 
 void AuditLog::RunWriter() {
+  pthread_setname_np(pthread_self(), "audit-writer");
   std::unique_lock lock(mu_);
   while (true) {
     writer_cv_.wait(lock, [&] { return stopping_ || (!queue_.empty() && !writing_); });
@@ -642,6 +644,7 @@ void AuditLog::StartLookupIndexer() {
 }
 
 void AuditLog::RunLookupIndexer() {
+  pthread_setname_np(pthread_self(), "audit-lookup");  // as top -H shows it
   // Linux nice values are per thread.
   setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kLookupIndexerNice);
   std::unique_lock lock(indexer_mu_);

@@ -360,7 +360,15 @@ ALTER TABLE care_groups ADD COLUMN approval_reason TEXT NOT NULL DEFAULT '';
 ALTER TABLE care_groups ADD COLUMN decided_by BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE care_groups ADD COLUMN decided_at BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX care_groups_approval ON care_groups (approval, created_at)
-)sql"}};
+)sql",
+           // Free-word search in a group walks the group's posts newest first
+           // and tests their folded text. With the text in the index, SQLite
+           // rejects a post that does not match without reading its row (the
+           // row is read only for a match), so a rare word no longer reads
+           // all the group's rows. Not on PostgreSQL: it reads the row anyway,
+           // and its B-tree refuses entries over ~2.7 KB.
+           "{{SQLITE:CREATE INDEX care_posts_search ON care_posts (group_id, sort_at, id, "
+           "deleted_at, draft, author_id, to_family, search_text)}}"}};
 }
 
 void CareService::Audit(const Actor& actor, const std::string& action, const std::string& object,

@@ -104,6 +104,19 @@ std::string ExpandSqlMacros(const std::string& sql, Dialect dialect) {
   size_t i = 0;
   while (i < sql.size()) {
     bool replaced = false;
+    // "{{SQLITE:text}}" / "{{POSTGRES:text}}": text on that dialect only.
+    for (const auto& [prefix, keep] : {std::pair<std::string_view, bool>{"{{SQLITE:", sqlite},
+                                       std::pair<std::string_view, bool>{"{{POSTGRES:", !sqlite}}) {
+      if (sql.compare(i, prefix.size(), prefix) != 0) continue;
+      const size_t close = sql.find("}}", i + prefix.size());
+      if (close == std::string::npos) break;  // unterminated: left as written
+      if (keep)
+        out += ExpandSqlMacros(sql.substr(i + prefix.size(), close - i - prefix.size()), dialect);
+      i = close + 2;
+      replaced = true;
+      break;
+    }
+    if (replaced) continue;
     if (sql[i] == '{') {
       for (const auto& [macro, expansion] : macros) {
         if (sql.compare(i, macro.size(), macro) == 0) {

@@ -3,7 +3,8 @@
 // composition root an ordered list of steps; step i of module m is applied
 // once, in its own transaction, and recorded in schema_migrations(module,
 // version), where version is the 1-based position of the step. Steps are
-// portable SQL with the macros "{{ID}}" and "{{BLOB}}" (see database.hpp); a
+// portable SQL with the macros "{{ID}}", "{{BLOB}}" (see database.hpp),
+// "{{SQLITE:...}}" and "{{POSTGRES:...}}" (see ExpandSqlMacros); a
 // step may hold several statements separated by ';' (a ';' inside a string,
 // comment or trigger body BEGIN ... END does not separate). Never edit or
 // reorder a released step: append a new one.
@@ -32,7 +33,9 @@ Status ApplyMigrations(Database& db, const std::vector<MigrationSet>& sets);
 // Splits a step into its statements (trimmed, empty ones dropped).
 std::vector<std::string> SplitSqlStatements(const std::string& sql);
 
-// Expands "{{ID}}"/"{{BLOB}}" for the dialect.
+// Expands "{{ID}}"/"{{BLOB}}" for the dialect, and keeps the text of
+// "{{SQLITE:...}}" / "{{POSTGRES:...}}" on that dialect only (e.g. an index
+// that pays on one backend; the text must not contain "}}" nor other macros).
 std::string ExpandSqlMacros(const std::string& sql, Dialect dialect);
 
 }  // namespace tsunagu::store

@@ -156,6 +156,23 @@ TEST(SqlMacrosTest, ExpandPerDialect) {
             "CREATE TABLE t (id BIGSERIAL PRIMARY KEY, b BYTEA, c BYTEA, d TEXT DEFAULT '{')");
 }
 
+TEST(SqlMacrosTest, DialectOnlyTextIsKeptOnItsDialect) {
+  const std::string sql =
+      "CREATE TABLE t (id {{ID}});\n{{SQLITE:CREATE INDEX t_x ON t (id, x)}}"
+      "{{POSTGRES:CREATE INDEX t_y ON t (id)}};";
+  EXPECT_EQ(
+      ExpandSqlMacros(sql, Dialect::kSqlite),
+      "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);\nCREATE INDEX t_x ON t (id, x);");
+  EXPECT_EQ(ExpandSqlMacros(sql, Dialect::kPostgres),
+            "CREATE TABLE t (id BIGSERIAL PRIMARY KEY);\nCREATE INDEX t_y ON t (id);");
+  // A step that is empty on one dialect applies nothing there.
+  EXPECT_TRUE(
+      SplitSqlStatements(ExpandSqlMacros("{{SQLITE:CREATE INDEX i ON t (id)}}", Dialect::kPostgres))
+          .empty());
+  // Unterminated: left as written (and the statement then fails loudly).
+  EXPECT_EQ(ExpandSqlMacros("{{SQLITE:x", Dialect::kSqlite), "{{SQLITE:x");
+}
+
 TEST(SplitSqlStatementsTest, SplitsAtTopLevelSemicolonsOnly) {
   const std::string step =
       "CREATE TABLE a (x TEXT DEFAULT ';');\n"

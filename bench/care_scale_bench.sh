@@ -115,8 +115,11 @@ verdict() {
   python3 -c "import sys; v,l=float(sys.argv[1]),float(sys.argv[3]); ok=v<l if sys.argv[2]=='<' else v>=l; print('met' if ok else 'NOT met')" "$1" "$2" "$3"
 }
 
-# Warm-up, as a server that has been running.
+# Warm-up, as a server that has been running (the search reads an index of
+# its own, so it is warmed up too).
 wrk -t2 -c8 -d5s -s bench/care_scale.lua "$BASE" -- timeline "$WORK/pairs.txt" >/dev/null
+wrk -t2 -c8 -d3s -s bench/care_scale.lua "$BASE" -- group-search "$WORK/pairs.txt" \
+  "$WORK/words.txt" >/dev/null
 
 echo
 echo "== 7.1 group timeline, first page of 30 with read state (random member and group)"

@@ -39,6 +39,7 @@ for f in "$BIN" "$LOADER"; do
 done
 
 WORK=$(mktemp -d /tmp/tsunagu-care-scale.XXXXXX)
+chmod 755 "$WORK"  # the throw-away cluster below runs as the postgres user
 SERVER_PID=
 cleanup() {
   [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null || true

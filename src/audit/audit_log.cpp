@@ -24,6 +24,8 @@ namespace {
 constexpr int kMaxBatch = 256;          // entries per group commit
 constexpr int64_t kVerifyBatch = 1000;  // rows per read while verifying
 constexpr int kConflictRetries = 8;     // another process appended concurrently
+constexpr size_t kRowsPerInsert = 64;   // entries per INSERT statement
+constexpr size_t kEventColumnCount = 14;
 // PostgreSQL advisory lock key of the audit appenders ("tsunagu audit").
 constexpr int64_t kAppendLockKey = 0x7473756e61677541;
 
@@ -412,50 +414,136 @@ void AuditLog::RunWriter() {
   }
 }
 
+namespace {
+
+// INSERT of `rows` entries.
+std::string InsertSql(size_t rows) {
+  std::string sql = std::string("INSERT INTO audit_events (") + kEventColumns + ") VALUES ";
+  for (size_t i = 0; i < rows; ++i) {
+    sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  }
+  return sql;
+}
+
+}  // namespace
+
+// Chains the batch after (*seq, *prev), which end at its last entry, and
+// returns its rows as kEventColumns values.
+std::vector<Value> AuditLog::ChainBatch(const std::vector<PendingAppend*>& batch, int64_t* seq,
+                                        std::string* prev) const {
+  const int64_t now = clock_.NowMillis();
+  std::vector<Value> params;
+  params.reserve(batch.size() * kEventColumnCount);
+  for (PendingAppend* p : batch) {
+    AuditEvent& e = p->event;
+    e.seq = ++*seq;
+    e.time = now;
+    e.prev_hash = *prev;
+    e.hash = ComputeHash(*prev, e);
+    params.emplace_back(e.seq);
+    params.emplace_back(e.time);
+    params.emplace_back(e.user_id);
+    params.emplace_back(e.user_name);
+    params.emplace_back(e.facility_id);
+    params.emplace_back(e.occupation);
+    params.emplace_back(e.action);
+    params.emplace_back(e.patient_id);
+    params.emplace_back(e.object);
+    params.emplace_back(e.outcome);
+    params.emplace_back(e.client_address);
+    params.emplace_back(e.reason);
+    params.emplace_back(e.prev_hash);
+    params.emplace_back(e.hash);
+    *prev = e.hash;
+  }
+  return params;
+}
+
+// Appends the batch after the head this writer last wrote, without reading
+// it again: one round trip on PostgreSQL. If another process appended
+// meanwhile (the server and an import sharing the database), the insert
+// collides on seq; then, and for the first batch, the head is read inside a
+// transaction holding the appenders' lock, so that nobody appends in between.
 core::Status AuditLog::WriteBatch(const std::vector<PendingAppend*>& batch) {
-  const std::string insert = std::string("INSERT INTO audit_events (") + kEventColumns +
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  if (head_known_) {
+    int64_t seq = head_seq_;
+    std::string prev = head_hash_;
+    std::vector<Value> params = ChainBatch(batch, &seq, &prev);
+    core::Status status = InsertAfterKnownHead(params);
+    if (status.ok()) {
+      head_seq_ = seq;
+      head_hash_ = std::move(prev);
+      return status;
+    }
+    head_known_ = false;
+    if (status.code() != core::Code::kConflict) {
+      core::LogError("audit.append_failed", {{"detail", status.detail()}});
+      return core::Internal("could not write the audit log", status.detail());
+    }
+  }
   core::Status last_error;
   for (int attempt = 0; attempt < kConflictRetries; ++attempt) {
     auto tx = db_.Begin(store::Database::Mode::kWrite);
     if (!tx) return core::Internal("could not write the audit log", tx.error().detail());
+    core::Status status;
     if (db_.dialect() == store::Dialect::kPostgres) {
-      // Serialise appenders of all server processes sharing the database
-      // (SQLite's BEGIN IMMEDIATE already does); released at commit.
-      auto locked = (*tx)->Query("SELECT pg_advisory_xact_lock(?)", {Value{kAppendLockKey}});
-      if (!locked) return core::Internal("could not write the audit log", locked.error().detail());
+      // SQLite's BEGIN IMMEDIATE already serialises the appenders.
+      status = (*tx)->Query("SELECT pg_advisory_xact_lock(?)", {Value{kAppendLockKey}}).status();
     }
-    auto head = (*tx)->Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
+    auto head = status.ok()
+                    ? (*tx)->Query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+                    : core::Result<store::ResultSet>(status);
     if (!head) return core::Internal("could not write the audit log", head.error().detail());
     int64_t seq = head->empty() ? 0 : head->rows[0].Int(0);
     std::string prev = head->empty() ? std::string(kGenesisHash) : head->rows[0].Text(1);
-    const int64_t now = clock_.NowMillis();
-    core::Status status;
-    for (PendingAppend* p : batch) {
-      AuditEvent& e = p->event;
-      e.seq = ++seq;
-      e.time = now;
-      e.prev_hash = prev;
-      e.hash = ComputeHash(prev, e);
-      auto inserted = (*tx)->Execute(
-          insert, {Value{e.seq}, Value{e.time}, Value{e.user_id}, Value{e.user_name},
-                   Value{e.facility_id}, Value{e.occupation}, Value{e.action}, Value{e.patient_id},
-                   Value{e.object}, Value{e.outcome}, Value{e.client_address}, Value{e.reason},
-                   Value{e.prev_hash}, Value{e.hash}});
-      if (!inserted) {
-        status = inserted.error();
-        break;
-      }
-      prev = e.hash;
+    std::vector<Value> params = ChainBatch(batch, &seq, &prev);
+    const size_t rows = batch.size();
+    for (size_t first = 0; first < rows && status.ok(); first += kRowsPerInsert) {
+      const size_t n = std::min<size_t>(kRowsPerInsert, rows - first);
+      status = (*tx)
+                   ->Execute(InsertSql(n), std::span<const Value>(params).subspan(
+                                               first * kEventColumnCount, n * kEventColumnCount))
+                   .status();
     }
     if (status.ok()) status = (*tx)->Commit();
-    if (status.ok()) return status;
+    if (status.ok()) {
+      head_known_ = true;
+      head_seq_ = seq;
+      head_hash_ = std::move(prev);
+      return status;
+    }
     last_error = status;
-    // Conflict: another process appended the same seq first; re-read the head.
     if (status.code() != core::Code::kConflict) break;
   }
   core::LogError("audit.append_failed", {{"detail", last_error.detail()}});
   return core::Internal("could not write the audit log", last_error.detail());
+}
+
+// Inserts chained rows (kEventColumns values, row after row) atomically.
+core::Status AuditLog::InsertAfterKnownHead(std::span<const Value> params) {
+  const size_t rows = params.size() / kEventColumnCount;
+  if (db_.dialect() == store::Dialect::kPostgres) {
+    // A batch is one implicit transaction on PostgreSQL, holding the
+    // appenders' lock until it ends.
+    std::vector<store::Statement> statements{
+        {"SELECT pg_advisory_xact_lock(?)", {Value{kAppendLockKey}}}};
+    for (size_t first = 0; first < rows; first += kRowsPerInsert) {
+      const size_t n = std::min<size_t>(kRowsPerInsert, rows - first);
+      auto part = params.subspan(first * kEventColumnCount, n * kEventColumnCount);
+      statements.push_back({InsertSql(n), std::vector<Value>(part.begin(), part.end())});
+    }
+    return db_.QueryBatch(statements).status();
+  }
+  if (rows <= kRowsPerInsert) return db_.Execute(InsertSql(rows), params).status();
+  TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
+  for (size_t first = 0; first < rows; first += kRowsPerInsert) {
+    const size_t n = std::min<size_t>(kRowsPerInsert, rows - first);
+    TSUNAGU_RETURN_IF_ERROR(
+        tx->Execute(InsertSql(n), params.subspan(first * kEventColumnCount, n * kEventColumnCount))
+            .status());
+  }
+  return tx->Commit();
 }
 
 namespace {

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -172,6 +173,9 @@ class AuditLog {
  private:
   struct PendingAppend;
   core::Status WriteBatch(const std::vector<PendingAppend*>& batch);
+  std::vector<store::Value> ChainBatch(const std::vector<PendingAppend*>& batch, int64_t* seq,
+                                       std::string* prev) const;
+  core::Status InsertAfterKnownHead(std::span<const store::Value> params);
   // Writes the head of the queue as one batch and completes its entries;
   // `lock` (on mu_) is held on entry and on return, released while writing.
   void WriteQueued(std::unique_lock<std::mutex>& lock);
@@ -191,6 +195,11 @@ class AuditLog {
   std::condition_variable cv_;
   std::deque<PendingAppend*> queue_;
   bool writing_ = false;
+  // The chain head as the writer last wrote it (the writer's own state:
+  // touched only while writing_).
+  bool head_known_ = false;
+  int64_t head_seq_ = 0;
+  std::string head_hash_;
   bool stopping_ = false;
   std::condition_variable writer_cv_;  // wakes the writer thread
   std::thread writer_;                 // started at the first fenced append

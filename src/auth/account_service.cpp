@@ -11,19 +11,22 @@ namespace {
 
 using store::Value;
 
-constexpr const char* kUserColumns =
+// The columns of a User; kUserColumns adds those of its credentials.
+constexpr std::string_view kProfileColumns =
     "id, facility_id, login_id, display_name, kana, email, occupation, role, totp_enabled, "
-    "must_change_password, disabled, created_at, password_hash, totp_secret, totp_last_step, "
-    "failed_logins, locked_until";
+    "must_change_password, disabled, created_at";
+const std::string kUserColumns = std::string(kProfileColumns) +
+                                 ", password_hash, totp_secret, totp_last_step, failed_logins, "
+                                 "locked_until";
 
 constexpr size_t kMaxNameLength = 200;  // display name / kana / email, in code points
 
 Value Int(int64_t v) { return Value{v}; }
 Value Text(std::string s) { return Value{std::move(s)}; }
 
-Credentials CredentialsFromRow(const store::Row& row) {
-  Credentials c;
-  User& u = c.user;
+// A User from kProfileColumns (the first columns of kUserColumns too).
+User UserFromRow(const store::Row& row) {
+  User u;
   u.id = row.Int(0);
   u.facility_id = row.Int(1);
   u.login_id = row.Text(2);
@@ -36,6 +39,12 @@ Credentials CredentialsFromRow(const store::Row& row) {
   u.must_change_password = row.Int(9) != 0;
   u.disabled = row.Int(10) != 0;
   u.created_at = row.Int(11);
+  return u;
+}
+
+Credentials CredentialsFromRow(const store::Row& row) {
+  Credentials c;
+  c.user = UserFromRow(row);
   c.password_hash = row.Text(12);
   c.totp_secret = row.Text(13);
   c.totp_last_step = row.Int(14);
@@ -245,7 +254,9 @@ std::vector<User> AccountService::ListByFacility(int64_t facility_id) const {
 core::Result<std::vector<User>> AccountService::ListByIds(const std::vector<int64_t>& ids) const {
   std::vector<User> users;
   if (ids.empty()) return users;
-  std::string sql = std::string("SELECT ") + kUserColumns + " FROM users WHERE id IN (";
+  std::string sql = "SELECT ";
+  sql += kProfileColumns;
+  sql += " FROM users WHERE id IN (";
   std::vector<store::Value> params;
   params.reserve(ids.size());
   for (int64_t id : ids) {
@@ -254,7 +265,7 @@ core::Result<std::vector<User>> AccountService::ListByIds(const std::vector<int6
   }
   sql += ") ORDER BY id";
   TSUNAGU_ASSIGN_OR_RETURN(auto rows, db_.Query(sql, params));
-  for (const auto& row : rows.rows) users.push_back(CredentialsFromRow(row).user);
+  for (const auto& row : rows.rows) users.push_back(UserFromRow(row));
   return users;
 }
 

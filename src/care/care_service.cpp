@@ -166,6 +166,15 @@ constexpr const char* kPostColumns =
     "p.id, p.group_id, p.author_id, p.kind, p.title, p.body, p.to_family, p.draft, p.created_at, "
     "p.published_at";
 constexpr const char* kFileColumns = "id, post_id, file_name, content_type, kind, size";
+constexpr const char* kGroupSelect =
+    "SELECT id, patient_id, name, owner_id, facility_id, archived_at, created_at, approval FROM "
+    "care_groups WHERE id = ?";
+
+// Memberships of `groups` groups (ids as parameters), for MembersFromRows.
+std::string MembershipSql(size_t groups) {
+  return "SELECT group_id, user_id, role, added_at FROM care_members WHERE group_id IN (" +
+         Placeholders(groups) + ") ORDER BY group_id, user_id";
+}
 
 Attachment AttachmentFromRow(const store::Row& r) {
   Attachment a;
@@ -179,6 +188,13 @@ Attachment AttachmentFromRow(const store::Row& r) {
     if (r.Text(4) == ToString(k)) a.kind = k;
   }
   return a;
+}
+
+// " LIMIT n OFFSET m" of a page (checked numbers). Written out rather than
+// bound: PostgreSQL then plans the prepared statement once (a bound limit
+// makes it plan every call, which costs more than the walk of the page).
+std::string LimitSql(int64_t limit, int64_t offset) {
+  return " LIMIT " + std::to_string(limit) + " OFFSET " + std::to_string(offset);
 }
 
 // The filters of a timeline or search query as SQL on care_posts p, checked.
@@ -434,10 +450,11 @@ std::string CareService::NameOf(int64_t user_id) const {
 }
 
 Result<CareGroup> CareService::LoadGroup(int64_t group_id) const {
-  TSUNAGU_ASSIGN_OR_RETURN(
-      auto rs, db_.Query("SELECT id, patient_id, name, owner_id, facility_id, archived_at, "
-                         "created_at, approval FROM care_groups WHERE id = ?",
-                         {Value{group_id}}));
+  TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(kGroupSelect, {Value{group_id}}));
+  return GroupFromRows(rs);
+}
+
+Result<CareGroup> CareService::GroupFromRows(const store::ResultSet& rs) const {
   if (rs.empty()) return core::NotFound("care group not found");
   const auto& r = rs.rows[0];
   CareGroup g{r.Int(0), r.Int(1), {}, r.Text(2), r.Int(3), r.Int(4), r.Int(5), r.Int(6), r.Text(7)};
@@ -454,16 +471,20 @@ std::vector<Member> CareService::LoadMembers(int64_t group_id) const {
 // Members of several groups with two queries (memberships, then the users).
 std::map<int64_t, std::vector<Member>> CareService::LoadMembersOf(
     const std::set<int64_t>& group_ids) const {
-  std::map<int64_t, std::vector<Member>> out;
-  if (group_ids.empty()) return out;
+  if (group_ids.empty()) return {};
   std::vector<Value> params(group_ids.begin(), group_ids.end());
-  auto rs =
-      db_.Query("SELECT group_id, user_id, role, added_at FROM care_members WHERE group_id IN (" +
-                    Placeholders(params.size()) + ") ORDER BY group_id, user_id",
-                params);
-  if (!rs) return out;
+  auto rs = db_.Query(MembershipSql(params.size()), params);
+  if (!rs) return {};
+  return MembersFromRows(*rs);
+}
+
+// Members from membership rows (MembershipSql): names, facilities and
+// occupations of all of them with one query.
+std::map<int64_t, std::vector<Member>> CareService::MembersFromRows(
+    const store::ResultSet& rs) const {
+  std::map<int64_t, std::vector<Member>> out;
   std::vector<int64_t> ids;
-  for (const auto& r : rs->rows) {
+  for (const auto& r : rs.rows) {
     Member m;
     m.user_id = r.Int(1);
     m.role = r.Text(2) == "owner" ? MemberRole::kOwner : MemberRole::kMember;
@@ -473,7 +494,6 @@ std::map<int64_t, std::vector<Member>> CareService::LoadMembersOf(
   }
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  // Names, facilities and occupations of all members in one query.
   if (auto users = accounts_.ListByIds(ids)) {
     std::map<int64_t, const auth::User*> by_id;
     for (const auto& u : *users) by_id[u.id] = &u;
@@ -512,13 +532,21 @@ void CareService::Record(const Actor& actor, const std::string& action, const st
 
 Result<CareService::Access> CareService::RequireMember(const Actor& actor, int64_t group_id,
                                                        const std::string& action,
-                                                       const std::string& object) {
-  auto group = LoadGroup(group_id);
+                                                       const std::string& object,
+                                                       std::vector<store::Statement> also,
+                                                       std::vector<store::ResultSet>* also_rows) {
+  // The group, its memberships and the caller's reads in one round trip.
+  std::vector<store::Statement> batch{{kGroupSelect, {Value{group_id}}},
+                                      {MembershipSql(1), {Value{group_id}}}};
+  for (auto& s : also) batch.push_back(std::move(s));
+  auto rows = db_.QueryBatch(batch);
+  auto group = rows ? GroupFromRows((*rows)[0]) : Result<CareGroup>(rows.error());
   if (!group) {
     Audit(actor, action, object, "", "failure", group.error().message());
     return group.error();
   }
-  Access access{std::move(group).value(), {}, LoadMembers(group_id)};
+  Access access{std::move(group).value(), {}, {}};
+  access.members = std::move(MembersFromRows((*rows)[1])[group_id]);
   auto self = std::find_if(access.members.begin(), access.members.end(),
                            [&](const Member& m) { return m.user_id == actor.user_id; });
   if (self == access.members.end()) {
@@ -538,6 +566,7 @@ Result<CareService::Access> CareService::RequireMember(const Actor& actor, int64
     Audit(actor, action, object, access.group.regional_id, "denied", s.message());
     return s;
   }
+  if (also_rows != nullptr) also_rows->assign(rows->begin() + 2, rows->end());
   return access;
 }
 
@@ -998,27 +1027,7 @@ Status CareService::DeletePost(const Actor& actor, int64_t post_id) {
   return Status::Ok();
 }
 
-Status CareService::CompletePosts(
-    std::vector<Post>& posts, const std::map<int64_t, const std::vector<Member>*>& members) const {
-  if (posts.empty()) return Status::Ok();
-  std::vector<Value> ids;
-  std::map<int64_t, Post*> by_id;
-  for (auto& p : posts) {
-    ids.emplace_back(p.id);
-    by_id[p.id] = &p;
-  }
-  std::string in = " IN (" + Placeholders(ids.size()) + ")";
-  TSUNAGU_ASSIGN_OR_RETURN(auto values,
-                           db_.Query("SELECT post_id, item, value FROM care_post_values WHERE "
-                                     "post_id" +
-                                         in + " ORDER BY post_id, position",
-                                     ids));
-  for (const auto& r : values.rows) by_id.at(r.Int(0))->values.push_back({r.Text(1), r.Text(2)});
-  TSUNAGU_ASSIGN_OR_RETURN(auto files, db_.Query(std::string("SELECT ") + kFileColumns +
-                                                     " FROM care_files WHERE post_id" + in +
-                                                     " ORDER BY post_id, position",
-                                                 ids));
-  for (const auto& r : files.rows) by_id.at(r.Int(1))->attachments.push_back(AttachmentFromRow(r));
+void CareService::NameAuthors(std::vector<Post>& posts, const MembersByGroup& members) const {
   std::map<int64_t, std::string> names;  // authors who are no longer members
   for (auto& p : posts) {
     p.author_name.clear();
@@ -1033,57 +1042,101 @@ Status CareService::CompletePosts(
       p.author_name = it->second;
     }
   }
-  return Status::Ok();
 }
 
-Result<std::vector<PostSummary>> CareService::Summaries(
-    int64_t viewer_id, const std::vector<Post>& posts,
-    const std::map<int64_t, const std::vector<Member>*>& members) {
+Result<std::vector<PostSummary>> CareService::Summaries(int64_t viewer_id, std::vector<Post> posts,
+                                                        const MembersByGroup& members,
+                                                        bool complete) {
   std::vector<PostSummary> out;
   if (posts.empty()) return out;
   std::vector<Value> ids;
   std::map<int64_t, size_t> index;
   for (const auto& p : posts) {
-    index[p.id] = out.size();
+    index[p.id] = ids.size();
     ids.emplace_back(p.id);
-    PostSummary s;
-    s.post = p;
-    out.push_back(std::move(s));
   }
-  std::string in = " IN (" + Placeholders(ids.size()) + ")";
-  // The audience of each post: current members who may see it, author excluded.
-  std::vector<std::set<int64_t>> audiences(out.size());
-  for (size_t i = 0; i < out.size(); ++i) {
-    const Post& p = out[i].post;
-    auto g = members.find(p.group_id);
-    if (p.draft || g == members.end()) continue;
-    for (const auto& m : *g->second) {
-      if (m.user_id == p.author_id) continue;
-      if (m.occupation == auth::Occupation::kFamily && !p.to_family) continue;
-      audiences[i].insert(m.user_id);
-    }
-    out[i].audience_count = static_cast<int64_t>(audiences[i].size());
-  }
-  TSUNAGU_ASSIGN_OR_RETURN(
-      auto reads, db_.Query("SELECT post_id, user_id FROM care_reads WHERE post_id" + in, ids));
-  for (const auto& r : reads.rows) {
-    size_t i = index.at(r.Int(0));
-    int64_t uid = r.Int(1);
-    if (audiences[i].count(uid)) ++out[i].read_count;
-    if (uid == viewer_id) out[i].read = true;
-  }
-  TSUNAGU_ASSIGN_OR_RETURN(
-      auto comments, db_.Query("SELECT post_id, COUNT(*) FROM care_comments WHERE post_id" + in +
-                                   " GROUP BY post_id",
-                               ids));
-  for (const auto& r : comments.rows) out[index.at(r.Int(0))].comment_count = r.Int(1);
+  const std::string in = " IN (" + Placeholders(ids.size()) + ")";
   std::vector<Value> pin_params{Value{viewer_id}};
   pin_params.insert(pin_params.end(), ids.begin(), ids.end());
-  TSUNAGU_ASSIGN_OR_RETURN(
-      auto pins,
-      db_.Query("SELECT post_id, color FROM care_pins WHERE user_id = ? AND post_id" + in,
-                pin_params));
-  for (const auto& r : pins.rows) out[index.at(r.Int(0))].pins.push_back(r.Text(1));
+  // One batch for the whole page: one round trip on PostgreSQL.
+  std::vector<store::Statement> batch{
+      {"SELECT post_id, user_id FROM care_reads WHERE post_id" + in, ids},
+      {"SELECT post_id, COUNT(*) FROM care_comments WHERE post_id" + in + " GROUP BY post_id", ids},
+      {"SELECT post_id, color FROM care_pins WHERE user_id = ? AND post_id" + in, pin_params}};
+  if (complete) {
+    batch.push_back({"SELECT post_id, item, value FROM care_post_values WHERE post_id" + in +
+                         " ORDER BY post_id, position",
+                     ids});
+    batch.push_back({std::string("SELECT ") + kFileColumns + " FROM care_files WHERE post_id" + in +
+                         " ORDER BY post_id, position",
+                     ids});
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(auto results, db_.QueryBatch(batch));
+  if (complete) {
+    for (const auto& r : results[3].rows) {
+      posts[index.at(r.Int(0))].values.push_back({r.Text(1), r.Text(2)});
+    }
+    for (const auto& r : results[4].rows) {
+      posts[index.at(r.Int(1))].attachments.push_back(AttachmentFromRow(r));
+    }
+    NameAuthors(posts, members);
+  }
+  out.reserve(posts.size());
+  for (auto& p : posts) {
+    PostSummary s;
+    s.post = std::move(p);
+    out.push_back(std::move(s));
+  }
+  // The audience of a post: the group's current members who may see it
+  // (family members only when it is published to the family), author
+  // excluded. Per group: (user id, is family) sorted by id, and the family
+  // count; no allocation per post.
+  struct Audience {
+    std::vector<std::pair<int64_t, bool>> members;
+    int64_t family = 0;
+  };
+  std::map<int64_t, Audience> by_group;
+  for (const auto& [group, list] : members) {
+    Audience& a = by_group[group];
+    for (const auto& m : *list) {
+      const bool family = m.occupation == auth::Occupation::kFamily;
+      a.members.emplace_back(m.user_id, family);
+      a.family += family ? 1 : 0;
+    }
+    std::sort(a.members.begin(), a.members.end());
+  }
+  auto audience_of = [&](const Post& p) -> const Audience* {
+    auto g = by_group.find(p.group_id);
+    return p.draft || g == by_group.end() ? nullptr : &g->second;
+  };
+  auto sees = [](const Audience& a, const Post& p, int64_t user_id) {
+    if (user_id == p.author_id) return false;
+    auto it = std::lower_bound(a.members.begin(), a.members.end(),
+                               std::pair<int64_t, bool>{user_id, false});
+    return it != a.members.end() && it->first == user_id && (p.to_family || !it->second);
+  };
+  for (auto& s : out) {
+    const Audience* a = audience_of(s.post);
+    if (a == nullptr) continue;
+    int64_t count = static_cast<int64_t>(a->members.size()) - (s.post.to_family ? 0 : a->family);
+    auto author = std::lower_bound(a->members.begin(), a->members.end(),
+                                   std::pair<int64_t, bool>{s.post.author_id, false});
+    if (author != a->members.end() && author->first == s.post.author_id &&
+        (s.post.to_family || !author->second)) {
+      --count;
+    }
+    s.audience_count = count;
+  }
+  for (const auto& r : results[0].rows) {
+    PostSummary& s = out[index.at(r.Int(0))];
+    const int64_t uid = r.Int(1);
+    if (const Audience* a = audience_of(s.post); a != nullptr && sees(*a, s.post, uid)) {
+      ++s.read_count;
+    }
+    if (uid == viewer_id) s.read = true;
+  }
+  for (const auto& r : results[1].rows) out[index.at(r.Int(0))].comment_count = r.Int(1);
+  for (const auto& r : results[2].rows) out[index.at(r.Int(0))].pins.push_back(r.Text(1));
   const auto& colors = PinColors();
   auto rank = [&](const std::string& c) { return std::find(colors.begin(), colors.end(), c); };
   for (auto& s : out) {
@@ -1160,8 +1213,6 @@ Result<std::vector<PostSummary>> CareService::Timeline(const Actor& actor, int64
   std::vector<Value> filter_params;
   TSUNAGU_ASSIGN_OR_RETURN(std::string filters,
                            FilterSql(query, actor.user_id, db_.dialect(), filter_params));
-  TSUNAGU_ASSIGN_OR_RETURN(Access access,
-                           RequireMember(actor, group_id, action, GroupObject(group_id)));
   std::string sql = std::string("SELECT ") + kPostColumns +
                     " FROM care_posts p WHERE p.group_id = ? AND p.deleted_at = 0 AND "
                     "(p.draft = 0 OR p.author_id = ?)";
@@ -1177,15 +1228,19 @@ Result<std::vector<PostSummary>> CareService::Timeline(const Actor& actor, int64
     params.emplace_back(actor.user_id);
     params.emplace_back(actor.user_id);
   }
-  sql += "p.sort_at DESC, p.id DESC LIMIT ? OFFSET ?";
-  params.emplace_back(int64_t{query.limit});
-  params.emplace_back(int64_t{query.offset});
-  TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
+  sql += "p.sort_at DESC, p.id DESC" + LimitSql(query.limit, query.offset);
+  // The page is read with the group (one round trip) and used only once the
+  // actor's access is granted.
+  std::vector<store::ResultSet> page;
+  std::vector<store::Statement> also;
+  also.push_back({std::move(sql), std::move(params)});
+  TSUNAGU_ASSIGN_OR_RETURN(
+      Access access,
+      RequireMember(actor, group_id, action, GroupObject(group_id), std::move(also), &page));
   std::vector<Post> posts;
-  for (const auto& r : rs.rows) posts.push_back(PostFromRow(r));
-  std::map<int64_t, const std::vector<Member>*> members{{group_id, &access.members}};
-  TSUNAGU_RETURN_IF_ERROR(CompletePosts(posts, members));
-  TSUNAGU_ASSIGN_OR_RETURN(auto out, Summaries(actor.user_id, posts, members));
+  for (const auto& r : page.at(0).rows) posts.push_back(PostFromRow(r));
+  MembersByGroup members{{group_id, &access.members}};
+  TSUNAGU_ASSIGN_OR_RETURN(auto out, Summaries(actor.user_id, std::move(posts), members, true));
   Audit(actor, action, GroupObject(group_id), access.group.regional_id, "success",
         std::to_string(out.size()) + " posts");
   return out;
@@ -1231,16 +1286,14 @@ Result<std::vector<FoundPost>> CareService::Search(const Actor& actor, const Tim
            ", p.sort_at FROM care_posts p WHERE p.group_id = ? AND p.deleted_at = 0 AND "
            "(p.draft = 0 OR p.author_id = ?)";
     if (actor.IsFamily()) sql += " AND p.to_family = 1 AND p.draft = 0";
-    sql += filters + " ORDER BY p.sort_at DESC, p.id DESC LIMIT ?) g" + std::to_string(i);
+    sql += filters + " ORDER BY p.sort_at DESC, p.id DESC" + LimitSql(per_group, 0) + ") g" +
+           std::to_string(i);
     params.push_back(group_ids[i]);
     params.emplace_back(actor.user_id);
     params.insert(params.end(), filter_params.begin(), filter_params.end());
-    params.emplace_back(per_group);
   }
   sql = std::string("SELECT ") + kPostColumns + " FROM (" + sql +
-        ") p ORDER BY p.sort_at DESC, p.id DESC LIMIT ? OFFSET ?";
-  params.emplace_back(int64_t{query.limit});
-  params.emplace_back(int64_t{query.offset});
+        ") p ORDER BY p.sort_at DESC, p.id DESC" + LimitSql(query.limit, query.offset);
   TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
   std::vector<Post> posts;
   std::set<int64_t> page_groups;
@@ -1250,10 +1303,10 @@ Result<std::vector<FoundPost>> CareService::Search(const Actor& actor, const Tim
   }
   // Members of the groups on this page only (for names and audiences).
   std::map<int64_t, std::vector<Member>> loaded = LoadMembersOf(page_groups);
-  std::map<int64_t, const std::vector<Member>*> members;
+  MembersByGroup members;
   for (const auto& [g, list] : loaded) members[g] = &list;
-  TSUNAGU_RETURN_IF_ERROR(CompletePosts(posts, members));
-  TSUNAGU_ASSIGN_OR_RETURN(auto summaries, Summaries(actor.user_id, posts, members));
+  TSUNAGU_ASSIGN_OR_RETURN(auto summaries,
+                           Summaries(actor.user_id, std::move(posts), members, true));
   std::string seen;
   for (int64_t g : page_groups) seen += (seen.empty() ? "" : ",") + std::to_string(g);
   for (auto& s : summaries) {

@@ -200,8 +200,13 @@ class CareService {
 
  private:
   using Access = GroupAccess;
+  // The actor's access to the group (audited when refused). `also` are
+  // reads of the group's rows sent in the same round trip as the group's
+  // (their results in *also_rows); they are used only once access is granted.
   core::Result<Access> RequireMember(const Actor& actor, int64_t group_id,
-                                     const std::string& action, const std::string& object);
+                                     const std::string& action, const std::string& object,
+                                     std::vector<store::Statement> also = {},
+                                     std::vector<store::ResultSet>* also_rows = nullptr);
   core::Result<Access> RequirePost(const Actor& actor, int64_t post_id, const std::string& action,
                                    Post* post, const std::string& object = {});
   core::Result<CareGroup> LoadGroup(int64_t group_id) const;
@@ -211,13 +216,17 @@ class CareService {
   std::vector<Member> LoadMembers(int64_t group_id) const;
   std::map<int64_t, std::vector<Member>> LoadMembersOf(const std::set<int64_t>& group_ids) const;
   std::string NameOf(int64_t user_id) const;
-  // Completes listed posts (values, files, author names) with one query per
-  // table for the whole page. `members` maps group id to its members.
-  core::Status CompletePosts(std::vector<Post>& posts,
-                             const std::map<int64_t, const std::vector<Member>*>& members) const;
-  core::Result<std::vector<PostSummary>> Summaries(
-      int64_t viewer_id, const std::vector<Post>& posts,
-      const std::map<int64_t, const std::vector<Member>*>& members);
+  // Group id -> its members.
+  using MembersByGroup = std::map<int64_t, const std::vector<Member>*>;
+  core::Result<CareGroup> GroupFromRows(const store::ResultSet& rs) const;
+  std::map<int64_t, std::vector<Member>> MembersFromRows(const store::ResultSet& rs) const;
+  void NameAuthors(std::vector<Post>& posts, const MembersByGroup& members) const;
+  // Summaries of a page of posts (read state, "read by N of M", comment
+  // counts, the viewer's pins); with `complete`, the posts' values, files and
+  // author names are filled in too. One batch of statements for the page.
+  core::Result<std::vector<PostSummary>> Summaries(int64_t viewer_id, std::vector<Post> posts,
+                                                   const MembersByGroup& members,
+                                                   bool complete = false);
   core::Result<std::vector<Attachment>> CheckFiles(const NewPost& post) const;
   void RemoveUnreferencedBlobs(const std::vector<std::string>& hashes);
   void Audit(const Actor& actor, const std::string& action, const std::string& object,

@@ -94,6 +94,16 @@ std::optional<std::string> Row::OptText(size_t i) const {
   return Text(i);
 }
 
+Result<std::vector<ResultSet>> Executor::QueryBatch(std::span<const Statement> statements) {
+  std::vector<ResultSet> out;
+  out.reserve(statements.size());
+  for (const Statement& s : statements) {
+    TSUNAGU_ASSIGN_OR_RETURN(auto rs, Query(s.sql, s.params));
+    out.push_back(std::move(rs));
+  }
+  return out;
+}
+
 std::optional<std::string> SqlitePathOf(const std::string& url) {
   if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) return std::nullopt;
   return StartsWith(url, "sqlite:") ? url.substr(7) : url;

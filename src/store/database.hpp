@@ -70,6 +70,12 @@ struct ResultSet {
 
 enum class Dialect { kSqlite, kPostgres };
 
+// One statement of a batch (Executor::QueryBatch).
+struct Statement {
+  std::string sql;
+  std::vector<Value> params;
+};
+
 // Something you can run statements on: a Database (autocommit, one statement
 // per transaction) or a Transaction.
 class Executor {
@@ -83,6 +89,16 @@ class Executor {
   virtual Result<ResultSet> Query(std::string_view sql, std::span<const Value> params = {}) = 0;
   // Runs a statement, returns affected rows. Same error mapping.
   virtual Result<int64_t> Execute(std::string_view sql, std::span<const Value> params = {}) = 0;
+
+  // Runs statements that do not depend on each other's results and returns
+  // their results in order. PostgreSQL sends them all before reading any
+  // answer: one round trip to the server instead of one per statement, and
+  // one implicit transaction (a failing statement undoes the earlier ones
+  // and the later ones do not run). SQLite and transactions run them one
+  // after another, each on its own: write with it on PostgreSQL only, or in
+  // a Transaction. The first failing statement's error is returned; nothing
+  // is returned partly.
+  virtual Result<std::vector<ResultSet>> QueryBatch(std::span<const Statement> statements);
 
   // Convenience overloads: Query("... ?", {Value{int64_t{1}}, Value{"x"}}).
   Result<ResultSet> Query(std::string_view sql, std::initializer_list<Value> params) {

@@ -171,8 +171,9 @@ struct PostgresDatabase::Connection {
     return name;
   }
 
-  // Prepares (once) and runs `sql`; fills `out` with rows if given.
-  Result<int64_t> Run(std::string_view sql, std::span<const Value> params, ResultSet* out) {
+  // The name of the prepared statement for `sql` with these parameters,
+  // preparing it on first use.
+  Result<std::string> PreparedName(std::string_view sql, std::span<const Value> params) {
     std::string key(sql);
     auto it = statements.find(key);
     if (it == statements.end()) {
@@ -210,85 +211,166 @@ struct PostgresDatabase::Connection {
                             "statement expects " + std::to_string(prepared.parameter_count) +
                                 " parameters, got " + std::to_string(params.size()));
     }
-
-    std::string name = prepared.name;
-    if (name.empty()) {
-      // Typed variant, keyed by the parameter types of this call.
-      std::vector<Oid> types;
-      std::string typed_key = key;
-      typed_key += '\x01';
-      for (const Value& v : params) {
-        types.push_back(FallbackType(v));
-        typed_key += std::to_string(types.back()) + ",";
-      }
-      auto typed = statements.find(typed_key);
-      if (typed == statements.end()) {
-        bool indeterminate = false;
-        auto typed_name = PrepareAs(prepared.rewritten, types, &indeterminate);
-        if (!typed_name) return typed_name.error();
-        typed = statements.emplace(typed_key, Prepared{*typed_name, prepared.parameter_count, ""})
-                    .first;
-      }
-      name = typed->second.name;
+    if (!prepared.name.empty()) return prepared.name;
+    // Typed variant, keyed by the parameter types of this call.
+    std::vector<Oid> types;
+    std::string typed_key = key;
+    typed_key += '\x01';
+    for (const Value& v : params) {
+      types.push_back(FallbackType(v));
+      typed_key += std::to_string(types.back()) + ",";
     }
+    auto typed = statements.find(typed_key);
+    if (typed == statements.end()) {
+      bool indeterminate = false;
+      auto typed_name = PrepareAs(prepared.rewritten, types, &indeterminate);
+      if (!typed_name) return typed_name.error();
+      typed =
+          statements.emplace(typed_key, Prepared{*typed_name, prepared.parameter_count, ""}).first;
+    }
+    return typed->second.name;
+  }
 
-    std::vector<std::string> text(params.size());
-    std::vector<const char*> values(params.size(), nullptr);
-    std::vector<int> lengths(params.size(), 0);
-    std::vector<int> formats(params.size(), 0);
-    for (size_t i = 0; i < params.size(); ++i) {
-      const Value& v = params[i];
-      if (const auto* n = std::get_if<int64_t>(&v)) {
-        text[i] = std::to_string(*n);
-        values[i] = text[i].c_str();
-      } else if (const auto* d = std::get_if<double>(&v)) {
-        char buf[64];
-        auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, *d);
-        text[i].assign(buf, ec == std::errc() ? ptr : buf);
-        values[i] = text[i].c_str();
-      } else if (const auto* s = std::get_if<std::string>(&v)) {
-        values[i] = s->c_str();
-      } else if (const auto* b = std::get_if<Bytes>(&v)) {
-        values[i] = b->data.data();
-        lengths[i] = static_cast<int>(b->data.size());
-        formats[i] = 1;
+  // Parameters in libpq's form: text, except Bytes in binary.
+  struct Bound {
+    std::vector<std::string> text;
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+
+    explicit Bound(std::span<const Value> params)
+        : text(params.size()),
+          values(params.size(), nullptr),
+          lengths(params.size(), 0),
+          formats(params.size(), 0) {
+      for (size_t i = 0; i < params.size(); ++i) {
+        const Value& v = params[i];
+        if (const auto* n = std::get_if<int64_t>(&v)) {
+          text[i] = std::to_string(*n);
+          values[i] = text[i].c_str();
+        } else if (const auto* d = std::get_if<double>(&v)) {
+          char buf[64];
+          auto [ptr, ec] = std::to_chars(buf, buf + sizeof buf, *d);
+          text[i].assign(buf, ec == std::errc() ? ptr : buf);
+          values[i] = text[i].c_str();
+        } else if (const auto* s = std::get_if<std::string>(&v)) {
+          values[i] = s->c_str();
+        } else if (const auto* b = std::get_if<Bytes>(&v)) {
+          values[i] = b->data.data();
+          lengths[i] = static_cast<int>(b->data.size());
+          formats[i] = 1;
+        }
       }
     }
+    int count() const { return static_cast<int>(values.size()); }
+  };
 
-    PgResult r(PQexecPrepared(conn, name.c_str(), static_cast<int>(params.size()), values.data(),
-                              lengths.data(), formats.data(), 0));
-    const ExecStatusType status = PQresultStatus(r.get());
+  // The outcome of one executed statement: rows into `out` if given, the
+  // affected row count, or the error (forgetting a plan the server can no
+  // longer use: table altered, DISCARD ALL).
+  Result<int64_t> Finish(std::string_view sql, const PGresult* r, ResultSet* out) {
+    const ExecStatusType status = PQresultStatus(r);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-      const std::string state = Field(r.get(), PG_DIAG_SQLSTATE);
-      Status error = ErrorStatus(conn, r.get());
-      // The cached plan is unusable (table altered, DISCARD ALL): prepare
-      // afresh next time.
-      if (state == "0A000" || state == "26000") statements.erase(key);
+      const std::string state = Field(r, PG_DIAG_SQLSTATE);
+      Status error = ErrorStatus(conn, r);
+      if (state == "0A000" || state == "26000") statements.erase(std::string(sql));
       return error;
     }
     if (out != nullptr) {
       out->columns.clear();
       out->rows.clear();
-      const int columns = PQnfields(r.get());
-      const int rows = PQntuples(r.get());
+      const int columns = PQnfields(r);
+      const int rows = PQntuples(r);
       std::vector<Oid> types(columns);
       for (int c = 0; c < columns; ++c) {
-        out->columns.emplace_back(PQfname(r.get(), c));
-        types[c] = PQftype(r.get(), c);
+        out->columns.emplace_back(PQfname(r, c));
+        types[c] = PQftype(r, c);
       }
       out->rows.reserve(rows);
       for (int row = 0; row < rows; ++row) {
         std::vector<Value> values_out;
         values_out.reserve(columns);
-        for (int c = 0; c < columns; ++c) {
-          values_out.push_back(ConvertField(r.get(), row, c, types[c]));
-        }
+        for (int c = 0; c < columns; ++c) values_out.push_back(ConvertField(r, row, c, types[c]));
         out->rows.emplace_back(std::move(values_out));
       }
     }
-    const char* affected = PQcmdTuples(r.get());
+    const char* affected = PQcmdTuples(const_cast<PGresult*>(r));
     return affected != nullptr && *affected != '\0' ? std::strtoll(affected, nullptr, 10)
                                                     : int64_t{0};
+  }
+
+  // Prepares (once) and runs `sql`; fills `out` with rows if given.
+  Result<int64_t> Run(std::string_view sql, std::span<const Value> params, ResultSet* out) {
+    TSUNAGU_ASSIGN_OR_RETURN(std::string name, PreparedName(sql, params));
+    Bound bound(params);
+    PgResult r(PQexecPrepared(conn, name.c_str(), bound.count(), bound.values.data(),
+                              bound.lengths.data(), bound.formats.data(), 0));
+    return Finish(sql, r.get(), out);
+  }
+
+  // Runs the statements in pipeline mode: all are sent, then all answers
+  // read. Outside a transaction only.
+  Result<std::vector<ResultSet>> RunBatch(std::span<const Statement> batch) {
+    std::vector<std::string> names;
+    names.reserve(batch.size());
+    for (const Statement& s : batch) {
+      TSUNAGU_ASSIGN_OR_RETURN(std::string name, PreparedName(s.sql, s.params));
+      names.push_back(std::move(name));
+    }
+    if (PQenterPipelineMode(conn) != 1) {
+      return core::Internal("database error", TrimmedConnectionMessage(conn));
+    }
+    Status sent = Status::Ok();
+    size_t queued = 0;
+    for (size_t i = 0; i < batch.size() && sent.ok(); ++i) {
+      Bound bound(batch[i].params);
+      if (PQsendQueryPrepared(conn, names[i].c_str(), bound.count(), bound.values.data(),
+                              bound.lengths.data(), bound.formats.data(), 0) != 1) {
+        sent = core::Internal("database error", TrimmedConnectionMessage(conn));
+      } else {
+        ++queued;
+      }
+    }
+    if (PQpipelineSync(conn) != 1 && sent.ok()) {
+      sent = core::Unavailable("the database connection was lost", TrimmedConnectionMessage(conn));
+    }
+    // Every queued statement answers with its result (or PIPELINE_ABORTED
+    // after an earlier error) and a null, then comes the sync.
+    std::vector<ResultSet> out(batch.size());
+    Status first_error = sent;
+    for (size_t i = 0; i < queued; ++i) {
+      PgResult r(PQgetResult(conn));
+      if (r == nullptr) {
+        if (first_error.ok()) {
+          first_error =
+              core::Unavailable("the database connection was lost", TrimmedConnectionMessage(conn));
+        }
+        break;
+      }
+      if (PQresultStatus(r.get()) == PGRES_PIPELINE_ABORTED) {
+        if (first_error.ok()) first_error = core::Internal("database error", "pipeline aborted");
+      } else if (auto done = Finish(batch[i].sql, r.get(), &out[i]); !done && first_error.ok()) {
+        first_error = done.error();
+      }
+      while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
+    }
+    // Up to the sync; a broken connection ends the loop with null results.
+    for (int guard = 0; guard < 1000 && PQstatus(conn) == CONNECTION_OK; ++guard) {
+      PgResult r(PQgetResult(conn));
+      if (r != nullptr && PQresultStatus(r.get()) == PGRES_PIPELINE_SYNC) break;
+    }
+    if (PQexitPipelineMode(conn) != 1) {
+      // Answers left unread: start over on a fresh session rather than hand
+      // out a connection in pipeline mode.
+      if (first_error.ok()) {
+        first_error = core::Internal("database error", TrimmedConnectionMessage(conn));
+      }
+      PQreset(conn);
+      statements.clear();
+      (void)Setup();
+    }
+    if (!first_error.ok()) return first_error;
+    return out;
   }
 };
 
@@ -451,6 +533,12 @@ Result<ResultSet> PostgresDatabase::Query(std::string_view sql, std::span<const 
   ResultSet out;
   TSUNAGU_RETURN_IF_ERROR(lease.connection().Run(sql, params, &out).status());
   return out;
+}
+
+Result<std::vector<ResultSet>> PostgresDatabase::QueryBatch(std::span<const Statement> statements) {
+  if (statements.empty()) return std::vector<ResultSet>{};
+  TSUNAGU_ASSIGN_OR_RETURN(Lease lease, Acquire());
+  return lease.connection().RunBatch(statements);
 }
 
 Result<int64_t> PostgresDatabase::Execute(std::string_view sql, std::span<const Value> params) {

@@ -39,6 +39,8 @@ class PostgresDatabase final : public Database {
   using Database::Query;
   Result<ResultSet> Query(std::string_view sql, std::span<const Value> params) override;
   Result<int64_t> Execute(std::string_view sql, std::span<const Value> params) override;
+  // Pipeline mode: one round trip for the whole batch.
+  Result<std::vector<ResultSet>> QueryBatch(std::span<const Statement> statements) override;
   Result<std::unique_ptr<Transaction>> Begin(Mode mode) override;
   Dialect dialect() const override { return Dialect::kPostgres; }
 

@@ -232,11 +232,21 @@ TEST_P(AuditLogTest, DeletingTheTailAfterSignHeadIsTruncation) {
   EXPECT_FALSE(log().SignHead().ok());
   EXPECT_EQ(CountRows("audit_heads"), 1);
   EXPECT_FALSE(log().Verify().ok);
-  // Nor does appending new entries on top of the truncated chain.
+  // Nor does appending new entries: this log goes on after the entries it
+  // wrote, so the deleted ones show as a gap.
   AppendMany(5);
   report = log().Verify();
   EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 8);
+  // Nor does a log opened afresh (a restarted server), which goes on after
+  // the last entry left.
+  AuditLog reopened(db(), clock_, *signer_);
+  ASSERT_TRUE(db().Execute("DELETE FROM audit_events WHERE seq > 7").has_value());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(reopened.Append(Event("patient.read", 1)).has_value());
+  report = reopened.Verify();
+  EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 10);
+  EXPECT_NE(report.problem.find("rewritten"), std::string::npos) << report.problem;
 }
 
 TEST_P(AuditLogTest, DeletingAMiddleRowIsAGap) {

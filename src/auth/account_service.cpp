@@ -1,5 +1,6 @@
 #include "auth/account_service.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "auth/internal/text_checks.hpp"
@@ -253,20 +254,56 @@ std::vector<User> AccountService::ListByFacility(int64_t facility_id) const {
 
 core::Result<std::vector<User>> AccountService::ListByIds(const std::vector<int64_t>& ids) const {
   std::vector<User> users;
-  if (ids.empty()) return users;
-  std::string sql = "SELECT ";
-  sql += kProfileColumns;
-  sql += " FROM users WHERE id IN (";
-  std::vector<store::Value> params;
-  params.reserve(ids.size());
-  for (int64_t id : ids) {
-    sql += params.empty() ? "?" : ", ?";
-    params.emplace_back(id);
+  std::vector<int64_t> missing;
+  const int64_t now = clock_.NowMillis();
+  uint64_t generation = 0;
+  {
+    std::lock_guard lock(profiles_mu_);
+    generation = profiles_generation_;
+    for (int64_t id : ids) {
+      auto it = profiles_.find(id);
+      if (it != profiles_.end() && now >= it->second.at &&
+          now - it->second.at < kProfileCacheMillis) {
+        users.push_back(it->second.user);
+      } else {
+        missing.push_back(id);
+      }
+    }
   }
-  sql += ") ORDER BY id";
-  TSUNAGU_ASSIGN_OR_RETURN(auto rows, db_.Query(sql, params));
-  for (const auto& row : rows.rows) users.push_back(UserFromRow(row));
+  if (!missing.empty()) {
+    std::string sql = "SELECT ";
+    sql += kProfileColumns;
+    sql += " FROM users WHERE id IN (";
+    std::vector<store::Value> params;
+    params.reserve(missing.size());
+    for (int64_t id : missing) {
+      sql += params.empty() ? "?" : ", ?";
+      params.emplace_back(id);
+    }
+    sql += ")";
+    TSUNAGU_ASSIGN_OR_RETURN(auto rows, db_.Query(sql, params));
+    std::lock_guard lock(profiles_mu_);
+    const bool current = generation == profiles_generation_;
+    if (current && profiles_.size() + rows.size() > kProfileCacheEntries) profiles_.clear();
+    for (const auto& row : rows.rows) {
+      users.push_back(UserFromRow(row));
+      if (current) profiles_[users.back().id] = {users.back(), now};
+    }
+  }
+  std::sort(users.begin(), users.end(), [](const User& a, const User& b) { return a.id < b.id; });
+  users.erase(std::unique(users.begin(), users.end(),
+                          [](const User& a, const User& b) { return a.id == b.id; }),
+              users.end());
   return users;
+}
+
+void AccountService::UserChanged(int64_t user_id) const {
+  {
+    std::lock_guard lock(profiles_mu_);
+    ++profiles_generation_;
+    profiles_.erase(user_id);
+  }
+  if (user_changed_) user_changed_(user_id);
 }
 
 core::Result<User> AccountService::Update(int64_t user_id, const UserPatch& patch) {

@@ -8,8 +8,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "auth/types.hpp"
@@ -72,7 +74,10 @@ class AccountService {
   core::Result<User> FindByLogin(const std::string& login_id) const;
   // Ordered by id; empty for an unknown facility.
   std::vector<User> ListByFacility(int64_t facility_id) const;
-  // The users with these ids that exist, in id order, in one query.
+  // The users with these ids that exist, in id order, for showing who they
+  // are (names, facilities, occupations of a care group's members). Read in
+  // one query and cached for a minute; a change through this service is
+  // seen at once, one made by another process within the minute.
   core::Result<std::vector<User>> ListByIds(const std::vector<int64_t>& ids) const;
   // NotFound, InvalidInput (empty display name). Disabling a user ends all of
   // their sessions.
@@ -130,12 +135,21 @@ class AccountService {
   core::Status EndAllSessions(store::Executor& ex, int64_t user_id);
 
   std::function<void(int64_t)> user_changed_;
-  void UserChanged(int64_t user_id) const {
-    if (user_changed_) user_changed_(user_id);
-  }
+  void UserChanged(int64_t user_id) const;
   store::Database& db_;
   const core::Clock& clock_;
   PasswordHasher& hasher_;
+
+  static constexpr int64_t kProfileCacheMillis = 60'000;
+  static constexpr size_t kProfileCacheEntries = 20'000;
+  struct CachedProfile {
+    User user;
+    int64_t at = 0;
+  };
+  mutable std::mutex profiles_mu_;  // guards the two fields below
+  // Moved by every change: a read that began before it is not cached.
+  mutable uint64_t profiles_generation_ = 0;
+  mutable std::unordered_map<int64_t, CachedProfile> profiles_;
 };
 
 }  // namespace tsunagu::auth

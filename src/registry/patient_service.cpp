@@ -291,15 +291,36 @@ core::Result<int64_t> PatientService::IdOf(const std::string& regional_id) const
 }
 
 core::Result<std::string> PatientService::RegionalIdOf(int64_t patient_id) const {
+  const uint64_t epoch = core::AccessEpoch();
+  const int64_t now = clock_.NowMillis();
+  {
+    std::lock_guard lock(regional_mu_);
+    if (regional_epoch_ != epoch) {
+      regional_ids_.clear();
+      regional_epoch_ = epoch;
+    }
+    auto it = regional_ids_.find(patient_id);
+    if (it != regional_ids_.end() && now >= it->second.at &&
+        now - it->second.at < kRegionalIdCacheMillis) {
+      return it->second.regional_id;
+    }
+  }
   auto rs = db_.Query("SELECT regional_id FROM patients WHERE id = ? AND merged_into IS NULL",
                       {patient_id});
   if (!rs) return rs.error();
   if (rs->empty()) return core::NotFound("patient not found");
-  return rs->rows[0].Text(0);
+  std::string regional_id = rs->rows[0].Text(0);
+  std::lock_guard lock(regional_mu_);
+  if (regional_epoch_ == epoch) {
+    if (regional_ids_.size() >= kRegionalIdCacheEntries) regional_ids_.clear();
+    regional_ids_[patient_id] = {regional_id, now};
+  }
+  return regional_id;
 }
 
 bool PatientService::Exists(int64_t patient_id) const {
-  return RegionalIdOf(patient_id).has_value();
+  auto rs = db_.Query("SELECT 1 FROM patients WHERE id = ? AND merged_into IS NULL", {patient_id});
+  return rs && !rs->empty();
 }
 
 bool PatientService::IsLinkedTo(int64_t patient_id, int64_t facility_id) const {

@@ -6,6 +6,9 @@
 // sees all. A patient merged into another (master patient index) is gone for
 // every lookup: Get/Search/Link answer as for an unknown patient.
 // Thread-safe.
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -42,7 +45,9 @@ class PatientService {
 
   // Internal key of a live (not merged) patient; NotFound otherwise.
   core::Result<int64_t> IdOf(const std::string& regional_id) const;
-  // Regional ID of a live patient; NotFound otherwise.
+  // Regional ID of a live patient; NotFound otherwise. Answers are cached
+  // for a minute; a merge in this process (which moves the access epoch)
+  // empties the cache at once.
   core::Result<std::string> RegionalIdOf(int64_t patient_id) const;
   // True when a live patient with this internal key exists.
   bool Exists(int64_t patient_id) const;
@@ -85,6 +90,16 @@ class PatientService {
   store::Database& db_;
   const core::Clock& clock_;
   const FacilityService& facilities_;
+
+  static constexpr int64_t kRegionalIdCacheMillis = 60'000;
+  static constexpr size_t kRegionalIdCacheEntries = 100'000;
+  struct CachedRegionalId {
+    std::string regional_id;
+    int64_t at = 0;
+  };
+  mutable std::mutex regional_mu_;  // guards the two fields below
+  mutable uint64_t regional_epoch_ = 0;
+  mutable std::unordered_map<int64_t, CachedRegionalId> regional_ids_;
 };
 
 }  // namespace tsunagu::registry

@@ -123,6 +123,38 @@ TEST_P(AccountServiceTest, UpdateChangesOnlyGivenFields) {
   EXPECT_EQ(accounts_->Update(4242, patch).status().code(), core::Code::kNotFound);
 }
 
+TEST_P(AccountServiceTest, ListByIdsShowsChangesMadeThroughTheServiceAtOnce) {
+  auto a = accounts_->Create(Valid("hanako", "1234567890123"));
+  auto b = accounts_->Create(Valid("taro", "1234567890123"));
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  auto names = [&](std::vector<int64_t> ids) {
+    std::vector<std::string> out;
+    auto users = accounts_->ListByIds(ids);
+    EXPECT_TRUE(users.has_value()) << users.error().ToString();
+    if (users) {
+      for (const auto& u : *users) out.push_back(u.login_id + "=" + u.display_name);
+    }
+    return out;
+  };
+  // Id order, unknown ids left out, each user once.
+  const std::vector<std::string> both{"hanako=" + a->display_name, "taro=" + b->display_name};
+  EXPECT_EQ(names({b->id, 9999, a->id}), both);
+  EXPECT_EQ(names({a->id, b->id, a->id}), both);  // the second read comes from the cache
+  UserPatch patch;
+  patch.display_name = "山田 花";
+  ASSERT_TRUE(accounts_->Update(a->id, patch).has_value());
+  EXPECT_EQ(names({a->id, b->id}),
+            (std::vector<std::string>{"hanako=山田 花", "taro=" + b->display_name}));
+  // A change made elsewhere (another process) shows within the minute.
+  ASSERT_TRUE(db().Execute("UPDATE users SET display_name = ? WHERE id = ?",
+                           {store::Value{"外部"}, store::Value{b->id}})
+                  .has_value());
+  EXPECT_EQ(names({b->id}), (std::vector<std::string>{"taro=" + b->display_name}));
+  clock_.Advance(61'000);
+  EXPECT_EQ(names({b->id}), (std::vector<std::string>{"taro=外部"}));
+  EXPECT_TRUE(names({}).empty());
+}
+
 TEST_P(AccountServiceTest, ListByFacilityIsOrdered) {
   auto a = accounts_->Create(Valid("aaa", "1234567890123"));
   auto b = accounts_->Create(Valid("bbb", "1234567890123"));

@@ -261,6 +261,7 @@ TEST_P(MpiTest, LinkUnlinkAndMergeInTheService) {
   EXPECT_FALSE(patients_->IsLinkedTo(p.id, clinic_));
 
   Patient dup = Register(clinic_, Yamada(), "C-1");
+  ASSERT_EQ(patients_->RegionalIdOf(dup.id).value_or(""), dup.regional_id);  // now cached
   auto tx = tdb_->db().Begin();
   ASSERT_TRUE(tx.has_value());
   auto merged = patients_->Merge(**tx, p.regional_id, dup.regional_id, 1);
@@ -269,6 +270,8 @@ TEST_P(MpiTest, LinkUnlinkAndMergeInTheService) {
   EXPECT_EQ(merged->links_moved, 1);
   EXPECT_TRUE(patients_->IsLinkedTo(p.id, clinic_));
   EXPECT_FALSE(patients_->Exists(dup.id));
+  EXPECT_EQ(patients_->RegionalIdOf(dup.id).status().code(), core::Code::kNotFound);
+  EXPECT_EQ(patients_->RegionalIdOf(p.id).value_or(""), p.regional_id);
   // The duplicate is gone from search and from candidates.
   PatientQuery by_kana;
   by_kana.q = "ヤマダ";

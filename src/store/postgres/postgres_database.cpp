@@ -311,6 +311,12 @@ struct PostgresDatabase::Connection {
   // Runs the statements in pipeline mode: all are sent, then all answers
   // read. Outside a transaction only.
   Result<std::vector<ResultSet>> RunBatch(std::span<const Statement> batch) {
+    // Room for the whole batch first: emptying the cache halfway would drop
+    // statements prepared for its first part.
+    if (statements.size() + 2 * batch.size() >= kMaxCachedStatements) {
+      PgResult r(PQexec(conn, "DEALLOCATE ALL"));
+      statements.clear();
+    }
     std::vector<std::string> names;
     names.reserve(batch.size());
     for (const Statement& s : batch) {

@@ -387,6 +387,25 @@ TEST_P(DatabaseTest, QueryBatchWithAFailingStatementFailsAndTheConnectionsStayUs
   }
 }
 
+TEST_P(DatabaseTest, QueryBatchWorksWhenTheStatementCacheIsFull) {
+  // A connection caches about a thousand statements and then starts afresh;
+  // a batch must not lose the statements prepared for its own first part.
+  // Batches of three sizes make the cache fill up in the middle of some.
+  int n = 0;
+  for (int size : {5, 6, 7}) {
+    for (int round = 0; round < 180; ++round) {
+      std::vector<Statement> batch;
+      for (int i = 0; i < size; ++i) {
+        batch.push_back({"SELECT COUNT(*) + " + std::to_string(n++) + " FROM items", {}});
+      }
+      auto rs = db().QueryBatch(batch);
+      ASSERT_TRUE(rs.has_value()) << rs.error().ToString();
+      ASSERT_EQ(rs->size(), static_cast<size_t>(size));
+      EXPECT_EQ(rs->back().rows.at(0).Int(0), n - 1);
+    }
+  }
+}
+
 TEST_P(DatabaseTest, QueryBatchInsideATransactionSeesItsWrites) {
   auto tx = db().Begin();
   ASSERT_TRUE(tx.has_value()) << tx.error().ToString();

@@ -36,6 +36,8 @@ class SqliteDatabase final : public Database {
   using Database::Execute;
   using Database::Query;
   Result<ResultSet> Query(std::string_view sql, std::span<const Value> params) override;
+  // Read-only statements in one read transaction on one reader connection.
+  Result<std::vector<ResultSet>> QueryBatch(std::span<const Statement> statements) override;
   Result<int64_t> Execute(std::string_view sql, std::span<const Value> params) override;
   Result<std::unique_ptr<Transaction>> Begin(Mode mode) override;
   Dialect dialect() const override { return Dialect::kSqlite; }

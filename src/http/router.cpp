@@ -61,9 +61,15 @@ struct Router::Impl {
     RouteOptions options;
   };
   std::vector<Route> routes;
-  // Route indexes by segment count (routes without a wildcard), and the
-  // wildcard routes: a lookup only tries the routes that can match.
-  std::vector<std::vector<size_t>> by_count;
+  // Route indexes by segment count (routes without a wildcard), there by
+  // the literal at kKeySegment ("/api/v1/<this>/..."), and the wildcard
+  // routes: a lookup only tries the routes that can match.
+  static constexpr size_t kKeySegment = 2;
+  struct CountBucket {
+    std::map<std::string, std::vector<size_t>, std::less<>> by_key;
+    std::vector<size_t> others;  // a parameter at kKeySegment, or too short
+  };
+  std::vector<CountBucket> by_count;
   std::vector<size_t> wildcard_routes;
   std::vector<Middleware> middlewares;
 
@@ -137,7 +143,13 @@ struct Router::Impl {
       }
     };
     if (parts.size() < by_count.size()) {
-      for (size_t i : by_count[parts.size()]) consider(routes[i]);
+      const CountBucket& bucket = by_count[parts.size()];
+      if (parts.size() > kKeySegment) {
+        if (auto it = bucket.by_key.find(parts[kKeySegment]); it != bucket.by_key.end()) {
+          for (size_t i : it->second) consider(routes[i]);
+        }
+      }
+      for (size_t i : bucket.others) consider(routes[i]);
     }
     for (size_t i : wildcard_routes) consider(routes[i]);
     if (!best) best = best_get;
@@ -194,7 +206,12 @@ void Router::Add(std::string_view method, std::string_view pattern, Handler hand
   } else {
     const size_t n = route.segments.size();
     if (impl_->by_count.size() <= n) impl_->by_count.resize(n + 1);
-    impl_->by_count[n].push_back(index);
+    Impl::CountBucket& bucket = impl_->by_count[n];
+    if (n > Impl::kKeySegment && route.segments[Impl::kKeySegment].kind == SegmentKind::kLiteral) {
+      bucket.by_key[route.segments[Impl::kKeySegment].text].push_back(index);
+    } else {
+      bucket.others.push_back(index);
+    }
   }
   impl_->routes.push_back(std::move(route));
 }

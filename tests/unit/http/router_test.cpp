@@ -37,6 +37,45 @@ TEST(RouterTest, LiteralBeatsParameter) {
   EXPECT_EQ(router.Dispatch(b).body, "id:42");
 }
 
+TEST(RouterTest, ManyResourcesAndParametersAtEveryPosition) {
+  // Routes differ at the third segment (/api/v1/<resource>), some have a
+  // parameter there, and the shortest have none: each path finds its own.
+  Router router;
+  for (std::string resource : {"care", "facilities", "patients", "fhir", "users"}) {
+    router.Get("/api/v1/" + resource + "/:id",
+               [resource](Request& r) { return Echo(resource + ":" + r.Param("id")); });
+  }
+  router.Get("/api/v1/:kind/:id", [](Request& r) { return Echo("any " + r.Param("kind")); });
+  router.Post("/api/v1/:kind/:id", [](Request&) { return Echo("post"); });
+  router.Get("/api/v1/patients/search", [](Request&) { return Echo("search"); });
+  router.Get("/api/v1", [](Request&) { return Echo("root"); });
+  router.Get("/x/:a", [](Request& r) { return Echo("x " + r.Param("a")); });
+  struct Case {
+    std::string method, path, body;
+    int status;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"GET", "/api/v1/facilities/2", "facilities:2", 200},
+           {"GET", "/api/v1/users/9", "users:9", 200},
+           {"GET", "/api/v1/patients/search", "search", 200},
+           {"GET", "/api/v1/patients/P1", "patients:P1", 200},
+           {"GET", "/api/v1/audit/5", "any audit", 200},
+           {"POST", "/api/v1/care/5", "post", 200},
+           {"GET", "/api/v1", "root", 200},
+           {"GET", "/x/y", "x y", 200},
+           {"GET", "/api/v1/care/5/posts", "", 404},
+       }) {
+    Request r = Make(c.method, c.path);
+    Response res = router.Dispatch(r);
+    EXPECT_EQ(res.status, c.status) << c.method << " " << c.path;
+    if (c.status == 200) EXPECT_EQ(res.body, c.body) << c.path;
+  }
+  Request del = Make("DELETE", "/api/v1/patients/search");
+  Response res = router.Dispatch(del);
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(res.headers.Get("allow").value_or(""), "GET, POST");
+}
+
 TEST(RouterTest, WildcardTakesTheRest) {
   Router router;
   router.Get("/fhir/*rest", [](Request& r) { return Echo(r.Param("rest")); });

@@ -416,14 +416,19 @@ void AuditLog::RunWriter() {
 
 namespace {
 
-// INSERT of `rows` entries.
-std::string InsertSql(size_t rows) {
-  std::string sql = std::string("INSERT INTO audit_events (") + kEventColumns + ") VALUES ";
-  for (size_t i = 0; i < rows; ++i) {
-    sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-             : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// INSERTs of chained rows (kEventColumns values, row after row), at most
+// kRowsPerInsert rows each.
+std::vector<store::Statement> InsertStatements(std::span<const Value> params) {
+  std::vector<store::Statement> out;
+  const size_t rows = params.size() / kEventColumnCount;
+  for (size_t first = 0; first < rows; first += kRowsPerInsert) {
+    const size_t n = std::min(kRowsPerInsert, rows - first);
+    auto part = params.subspan(first * kEventColumnCount, n * kEventColumnCount);
+    out.push_back({std::string("INSERT INTO audit_events (") + kEventColumns + ") VALUES " +
+                       store::RowPlaceholders(n, kEventColumnCount),
+                   std::vector<Value>(part.begin(), part.end())});
   }
-  return sql;
+  return out;
 }
 
 }  // namespace
@@ -497,14 +502,8 @@ core::Status AuditLog::WriteBatch(const std::vector<PendingAppend*>& batch) {
     if (!head) return core::Internal("could not write the audit log", head.error().detail());
     int64_t seq = head->empty() ? 0 : head->rows[0].Int(0);
     std::string prev = head->empty() ? std::string(kGenesisHash) : head->rows[0].Text(1);
-    std::vector<Value> params = ChainBatch(batch, &seq, &prev);
-    const size_t rows = batch.size();
-    for (size_t first = 0; first < rows && status.ok(); first += kRowsPerInsert) {
-      const size_t n = std::min<size_t>(kRowsPerInsert, rows - first);
-      status = (*tx)
-                   ->Execute(InsertSql(n), std::span<const Value>(params).subspan(
-                                               first * kEventColumnCount, n * kEventColumnCount))
-                   .status();
+    for (const auto& insert : InsertStatements(ChainBatch(batch, &seq, &prev))) {
+      if (status.ok()) status = (*tx)->Execute(insert.sql, insert.params).status();
     }
     if (status.ok()) status = (*tx)->Commit();
     if (status.ok()) {
@@ -522,26 +521,18 @@ core::Status AuditLog::WriteBatch(const std::vector<PendingAppend*>& batch) {
 
 // Inserts chained rows (kEventColumns values, row after row) atomically.
 core::Status AuditLog::InsertAfterKnownHead(std::span<const Value> params) {
-  const size_t rows = params.size() / kEventColumnCount;
+  std::vector<store::Statement> inserts = InsertStatements(params);
   if (db_.dialect() == store::Dialect::kPostgres) {
     // A batch is one implicit transaction on PostgreSQL, holding the
     // appenders' lock until it ends.
-    std::vector<store::Statement> statements{
-        {"SELECT pg_advisory_xact_lock(?)", {Value{kAppendLockKey}}}};
-    for (size_t first = 0; first < rows; first += kRowsPerInsert) {
-      const size_t n = std::min<size_t>(kRowsPerInsert, rows - first);
-      auto part = params.subspan(first * kEventColumnCount, n * kEventColumnCount);
-      statements.push_back({InsertSql(n), std::vector<Value>(part.begin(), part.end())});
-    }
-    return db_.QueryBatch(statements).status();
+    inserts.insert(inserts.begin(),
+                   store::Statement{"SELECT pg_advisory_xact_lock(?)", {Value{kAppendLockKey}}});
+    return db_.QueryBatch(inserts).status();
   }
-  if (rows <= kRowsPerInsert) return db_.Execute(InsertSql(rows), params).status();
+  if (inserts.size() == 1) return db_.Execute(inserts[0].sql, inserts[0].params).status();
   TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
-  for (size_t first = 0; first < rows; first += kRowsPerInsert) {
-    const size_t n = std::min<size_t>(kRowsPerInsert, rows - first);
-    TSUNAGU_RETURN_IF_ERROR(
-        tx->Execute(InsertSql(n), params.subspan(first * kEventColumnCount, n * kEventColumnCount))
-            .status());
+  for (const auto& insert : inserts) {
+    TSUNAGU_RETURN_IF_ERROR(tx->Execute(insert.sql, insert.params).status());
   }
   return tx->Commit();
 }
@@ -690,12 +681,12 @@ core::Result<int64_t> AuditLog::IndexBatch() {
   const size_t n = rows.size();
   for (size_t first = 0; first < n; first += kLookupInsertRows) {
     const size_t count = std::min<size_t>(kLookupInsertRows, n - first);
-    std::string sql =
-        "INSERT INTO audit_lookup (seq, time, user_id, facility_id, patient_id, action) VALUES ";
+    const std::string sql =
+        "INSERT INTO audit_lookup (seq, time, user_id, facility_id, patient_id, action) VALUES " +
+        store::RowPlaceholders(count, 6);
     std::vector<Value> params;
     params.reserve(count * 6);
     for (size_t i = first; i < first + count; ++i) {
-      sql += i == first ? "(?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?)";
       for (size_t c = 0; c < 6; ++c) params.push_back(rows.rows[i].at(c));
     }
     TSUNAGU_RETURN_IF_ERROR(tx->Execute(sql, params).status());

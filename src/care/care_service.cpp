@@ -120,13 +120,6 @@ Status DateRange(const std::string& from, const std::string& to, int64_t* start,
   return Status::Ok();
 }
 
-// "?, ?, ?" for n values.
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
-  return out;
-}
-
 // Splits on ASCII and ideographic spaces; each word is folded like the text.
 std::vector<std::string> SearchWords(const std::string& words) {
   std::vector<std::string> out;
@@ -173,7 +166,7 @@ constexpr const char* kGroupSelect =
 // Memberships of `groups` groups (ids as parameters), for MembersFromRows.
 std::string MembershipSql(size_t groups) {
   return "SELECT group_id, user_id, role, added_at FROM care_members WHERE group_id IN (" +
-         Placeholders(groups) + ") ORDER BY group_id, user_id";
+         store::Placeholders(groups) + ") ORDER BY group_id, user_id";
 }
 
 Attachment AttachmentFromRow(const store::Row& r) {
@@ -1055,7 +1048,7 @@ Result<std::vector<PostSummary>> CareService::Summaries(int64_t viewer_id, std::
     index[p.id] = ids.size();
     ids.emplace_back(p.id);
   }
-  const std::string in = " IN (" + Placeholders(ids.size()) + ")";
+  const std::string in = " IN (" + store::Placeholders(ids.size()) + ")";
   std::vector<Value> pin_params{Value{viewer_id}};
   pin_params.insert(pin_params.end(), ids.begin(), ids.end());
   // One batch for the whole page: one round trip on PostgreSQL.

@@ -214,11 +214,8 @@ StoredResource FromRow(const store::Row& r) {
   return s;
 }
 
-std::string Placeholders(size_t n) {
-  std::string s = "(";
-  for (size_t i = 0; i < n; ++i) s += i ? ", ?" : "?";
-  return s + ")";
-}
+// "(?, ?, ?)" for an IN list of n values.
+std::string InList(size_t n) { return "(" + store::Placeholders(n) + ")"; }
 
 // --- write path -----------------------------------------------------------
 
@@ -681,7 +678,7 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
   const std::set<Category> wanted(q.categories.begin(), q.categories.end());
   auto category_in = [&params](const std::set<Category>& categories) {
     for (Category c : categories) params.emplace_back(std::string(ToString(c)));
-    return "category IN " + Placeholders(categories.size());
+    return "category IN " + InList(categories.size());
   };
   if (q.scope) {
     // Each rule becomes "(category IN (..) AND source_facility_id IN (..))",
@@ -695,7 +692,7 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
       rules += rules.empty() ? "(" : " OR (";
       rules += category_in(categories);
       if (!rule.any_source) {
-        rules += std::string(" AND ") + source_column + " IN " + Placeholders(rule.sources.size());
+        rules += std::string(" AND ") + source_column + " IN " + InList(rule.sources.size());
         for (int64_t s : rule.sources) params.emplace_back(s);
       }
       rules += ")";
@@ -709,12 +706,11 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
     where += " AND " + category_in(wanted);
   }
   if (!q.source_facilities.empty()) {
-    where +=
-        std::string(" AND ") + source_column + " IN " + Placeholders(q.source_facilities.size());
+    where += std::string(" AND ") + source_column + " IN " + InList(q.source_facilities.size());
     for (int64_t s : q.source_facilities) params.emplace_back(s);
   }
   if (!q.resource_types.empty()) {
-    where += std::string(" AND ") + type_column + " IN " + Placeholders(q.resource_types.size());
+    where += std::string(" AND ") + type_column + " IN " + InList(q.resource_types.size());
     for (const auto& t : q.resource_types) params.emplace_back(t);
   }
   if (!q.code.empty()) {

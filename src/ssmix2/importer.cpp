@@ -60,9 +60,8 @@ const std::string& StateSql(size_t rows) {
   static const auto build = [](size_t n) {
     std::string sql =
         "INSERT INTO ssmix2_import_state (facility_id, dir, path, size, mtime, status, reason, "
-        "imported_at) VALUES ";
-    for (size_t i = 0; i < n; ++i)
-      sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?)";
+        "imported_at) VALUES " +
+        store::RowPlaceholders(n, kStateColumns);
     sql +=
         " ON CONFLICT (facility_id, path) DO UPDATE SET dir = excluded.dir, size = "
         "excluded.size, mtime = excluded.mtime, status = excluded.status, reason = "

@@ -94,6 +94,24 @@ std::optional<std::string> Row::OptText(size_t i) const {
   return Text(i);
 }
 
+std::string Placeholders(size_t n) {
+  std::string out;
+  out.reserve(n * 3);
+  for (size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+  return out;
+}
+
+std::string RowPlaceholders(size_t rows, size_t columns) {
+  const std::string row = "(" + Placeholders(columns) + ")";
+  std::string out;
+  out.reserve(rows * (row.size() + 2));
+  for (size_t i = 0; i < rows; ++i) {
+    if (i) out += ", ";
+    out += row;
+  }
+  return out;
+}
+
 Result<std::vector<ResultSet>> Executor::QueryBatch(std::span<const Statement> statements) {
   std::vector<ResultSet> out;
   out.reserve(statements.size());

@@ -70,6 +70,11 @@ struct ResultSet {
 
 enum class Dialect { kSqlite, kPostgres };
 
+// "?, ?, ?" for n parameters (an IN list).
+std::string Placeholders(size_t n);
+// "(?, ?), (?, ?), (?, ?)" for a multi-row VALUES of `rows` rows of `columns`.
+std::string RowPlaceholders(size_t rows, size_t columns);
+
 // One statement of a batch (Executor::QueryBatch).
 struct Statement {
   std::string sql;
@@ -94,10 +99,11 @@ class Executor {
   // their results in order. PostgreSQL sends them all before reading any
   // answer: one round trip to the server instead of one per statement, and
   // one implicit transaction (a failing statement undoes the earlier ones
-  // and the later ones do not run). SQLite and transactions run them one
-  // after another, each on its own: write with it on PostgreSQL only, or in
-  // a Transaction. The first failing statement's error is returned; nothing
-  // is returned partly.
+  // and the later ones do not run). SQLite runs reads in one read
+  // transaction on one reader connection, and a batch that writes one
+  // statement after another, each on its own; a Transaction runs them in
+  // itself. So write with it on PostgreSQL only, or in a Transaction. The
+  // first failing statement's error is returned; nothing is returned partly.
   virtual Result<std::vector<ResultSet>> QueryBatch(std::span<const Statement> statements);
 
   // Convenience overloads: Query("... ?", {Value{int64_t{1}}, Value{"x"}}).

@@ -268,7 +268,7 @@ struct PostgresDatabase::Connection {
   // The outcome of one executed statement: rows into `out` if given, the
   // affected row count, or the error (forgetting a plan the server can no
   // longer use: table altered, DISCARD ALL).
-  Result<int64_t> Finish(std::string_view sql, const PGresult* r, ResultSet* out) {
+  Result<int64_t> Finish(std::string_view sql, PGresult* r, ResultSet* out) {
     const ExecStatusType status = PQresultStatus(r);
     if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
       const std::string state = Field(r, PG_DIAG_SQLSTATE);
@@ -294,7 +294,7 @@ struct PostgresDatabase::Connection {
         out->rows.emplace_back(std::move(values_out));
       }
     }
-    const char* affected = PQcmdTuples(const_cast<PGresult*>(r));
+    const char* affected = PQcmdTuples(r);
     return affected != nullptr && *affected != '\0' ? std::strtoll(affected, nullptr, 10)
                                                     : int64_t{0};
   }

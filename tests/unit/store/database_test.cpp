@@ -39,6 +39,15 @@ const MigrationSet kSchema{"conformance",
                                "CREATE TABLE seen (n BIGINT PRIMARY KEY);\n",
                            }};
 
+TEST(PlaceholdersTest, InListsAndMultiRowValues) {
+  EXPECT_EQ(Placeholders(0), "");
+  EXPECT_EQ(Placeholders(1), "?");
+  EXPECT_EQ(Placeholders(3), "?, ?, ?");
+  EXPECT_EQ(RowPlaceholders(0, 3), "");
+  EXPECT_EQ(RowPlaceholders(1, 2), "(?, ?)");
+  EXPECT_EQ(RowPlaceholders(3, 2), "(?, ?), (?, ?), (?, ?)");
+}
+
 class DatabaseTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {

@@ -75,37 +75,47 @@ json::value OptNumber(const std::optional<double>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
 
-json::object LabJson(const LabValue& v) {
-  return {{"value", OptNumber(v.value)},
-          {"value_text", v.value_text},
-          {"unit", v.unit},
-          {"low", OptNumber(v.low)},
-          {"high", OptNumber(v.high)},
-          {"range_text", v.range_text},
-          {"flag", v.flag},
-          {"abnormal", v.abnormal}};
+// The builders take the storage of the document they become part of (a
+// page of a timeline is one arena, freed at once).
+json::object LabJson(const LabValue& v, json::storage_ptr sp = {}) {
+  return json::object({{"value", OptNumber(v.value)},
+                       {"value_text", v.value_text},
+                       {"unit", v.unit},
+                       {"low", OptNumber(v.low)},
+                       {"high", OptNumber(v.high)},
+                       {"range_text", v.range_text},
+                       {"flag", v.flag},
+                       {"abnormal", v.abnormal}},
+                      std::move(sp));
 }
 
-json::object ItemJson(const TimelineItem& item) {
-  json::object summary;
+json::object ItemJson(const TimelineItem& item, const json::storage_ptr& sp) {
+  json::object summary(sp);
+  summary.reserve(item.summary.fields.size());
   for (const auto& [key, value] : item.summary.fields) summary[key] = value;
-  json::object o{{"id", item.id},
-                 {"resource_type", item.resource_type},
-                 {"category", ToString(item.category)},
-                 {"effective", item.effective},
-                 {"effective_end", item.effective_end},
-                 {"display", item.display},
-                 {"code_system", item.code_system},
-                 {"code", item.code},
-                 {"source_facility_id", item.source_facility_id},
-                 {"source_facility_name", item.source_facility_name},
-                 {"summary", std::move(summary)}};
-  if (item.summary.lab) o["lab"] = LabJson(*item.summary.lab);
+  json::object o({{"id", item.id},
+                  {"resource_type", item.resource_type},
+                  {"category", ToString(item.category)},
+                  {"effective", item.effective},
+                  {"effective_end", item.effective_end},
+                  {"display", item.display},
+                  {"code_system", item.code_system},
+                  {"code", item.code},
+                  {"source_facility_id", item.source_facility_id},
+                  {"source_facility_name", item.source_facility_name},
+                  {"summary", std::move(summary)}},
+                 sp);
+  if (item.summary.lab) o["lab"] = LabJson(*item.summary.lab, sp);
   if (const auto& m = item.summary.medication) {
-    o["medication"] =
-        json::object{{"name", m->name},   {"yj_code", m->yj_code},     {"dose", m->dose},
-                     {"unit", m->unit},   {"frequency", m->frequency}, {"days", m->days},
-                     {"route", m->route}, {"quantity", m->quantity}};
+    o["medication"] = json::object({{"name", m->name},
+                                    {"yj_code", m->yj_code},
+                                    {"dose", m->dose},
+                                    {"unit", m->unit},
+                                    {"frequency", m->frequency},
+                                    {"days", m->days},
+                                    {"route", m->route},
+                                    {"quantity", m->quantity}},
+                                   sp);
   }
   return o;
 }
@@ -140,17 +150,22 @@ void RegisterClinicalRoutes(http::Router& r, ClinicalDeps& d) {
     if (!query) return Fail(query.error());
     auto timeline = d.timeline.GetTimeline(*reader, req.Param("rid"), *query);
     if (!timeline) return Fail(timeline.error());
-    json::array allergies, items;
-    for (const auto& a : timeline->allergies) allergies.push_back(ItemJson(a));
-    for (const auto& i : timeline->items) items.push_back(ItemJson(i));
+    json::monotonic_resource memory;
+    json::storage_ptr sp(&memory);
+    json::array allergies(sp), items(sp);
+    allergies.reserve(timeline->allergies.size());
+    items.reserve(timeline->items.size());
+    for (const auto& a : timeline->allergies) allergies.push_back(ItemJson(a, sp));
+    for (const auto& i : timeline->items) items.push_back(ItemJson(i, sp));
     return http::JsonResponse(
-        200, json::object{{"regional_id", timeline->regional_id},
-                          {"allergies", std::move(allergies)},
-                          {"items", std::move(items)},
-                          {"next_cursor", timeline->next_cursor.empty()
-                                              ? json::value(nullptr)
-                                              : json::value(timeline->next_cursor)},
-                          {"total", timeline->total}});
+        200, json::object({{"regional_id", timeline->regional_id},
+                           {"allergies", std::move(allergies)},
+                           {"items", std::move(items)},
+                           {"next_cursor", timeline->next_cursor.empty()
+                                               ? json::value(nullptr)
+                                               : json::value(timeline->next_cursor)},
+                           {"total", timeline->total}},
+                          sp));
   });
 
   r.Get("/api/v1/patients/:rid/labs", [&d](Request& req) {

@@ -194,7 +194,7 @@ bool DecodeCursor(const std::string& cursor, std::string& effective, std::string
   return !id.empty();
 }
 
-StoredResource FromRow(const store::Row& r) {
+StoredResource FromRow(const store::Row& r, bool stored_json = false) {
   StoredResource s;
   ResourceRecord& rec = s.record;
   rec.id = r.Text(0);
@@ -210,12 +210,17 @@ StoredResource FromRow(const store::Row& r) {
   rec.effective_end = r.Text(10);
   rec.source_time = r.Int(11);
   s.stored_at = r.Int(13);
-  rec.json = WithResourceId(r.Text(12), rec.id, s.stored_at);
+  rec.json = stored_json ? r.Text(12) : WithResourceId(r.Text(12), rec.id, s.stored_at);
   return s;
 }
 
 // "(?, ?, ?)" for an IN list of n values.
-std::string InList(size_t n) { return "(" + store::Placeholders(n) + ")"; }
+std::string InList(size_t n) {
+  std::string out = "(";
+  out += store::Placeholders(n);
+  out += ')';
+  return out;
+}
 
 // --- write path -----------------------------------------------------------
 
@@ -528,7 +533,8 @@ ResourceStore::ResourceStore(store::Database& db, const core::Clock& clock)
     : db_(db), clock_(clock) {}
 
 store::MigrationSet ResourceStore::Migrations() {
-  return {"clinical.resources", {R"sql(
+  return {"clinical.resources",
+          {R"sql(
 CREATE TABLE resources (
   id TEXT PRIMARY KEY,
   resource_type TEXT NOT NULL,
@@ -551,6 +557,16 @@ CREATE INDEX resources_patient_effective
   ON resources (source_facility_id, local_patient_id, effective DESC);
 CREATE INDEX resources_patient_code ON resources (source_facility_id, local_patient_id, code);
 CREATE INDEX resources_type_code ON resources (resource_type, code);
+)sql",
+           // A patient's timeline, its count and its allergies are
+           // read from this index alone: every column they filter
+           // or sort on is in it, so the (large) rows are read only
+           // for the page itself.
+           R"sql(
+CREATE INDEX resources_patient_timeline ON resources
+  (source_facility_id, local_patient_id, effective DESC, id DESC, category, resource_type,
+   retracted);
+DROP INDEX resources_patient_effective;
 )sql"}};
 }
 
@@ -738,11 +754,12 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
   const bool desc = q.order == SortOrder::kNewestFirst;
   const char* order =
       desc ? " ORDER BY effective DESC, id DESC" : " ORDER BY effective ASC, id ASC";
-  // Deferred join: the inner query sorts and pages small rows (columns that
-  // precede the JSON, so its overflow pages are not read); only the page's
-  // rows are then read whole.
-  std::string sql =
-      std::string("SELECT ") + kColumns + " FROM resources WHERE id IN (SELECT id" + where;
+  // Deferred join: the inner query sorts and pages index entries (for one
+  // patient, resources_patient_timeline covers it); only the page's rows are
+  // then read whole. SQLite finds them by rowid, without a second index.
+  const char* key = db_.dialect() == store::Dialect::kSqlite ? "rowid" : "id";
+  std::string sql = std::string("SELECT ") + kColumns + " FROM resources WHERE " + key +
+                    " IN (SELECT " + key + where;
   if (!q.cursor.empty()) {
     sql += desc ? " AND (effective < ? OR (effective = ? AND id < ?))"
                 : " AND (effective > ? OR (effective = ? AND id > ?))";
@@ -759,7 +776,7 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
   TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
   const size_t n = std::min(rs.rows.size(), static_cast<size_t>(q.limit));
   page.items.reserve(n);
-  for (size_t i = 0; i < n; ++i) page.items.push_back(FromRow(rs.rows[i]));
+  for (size_t i = 0; i < n; ++i) page.items.push_back(FromRow(rs.rows[i], q.stored_json));
   if (rs.rows.size() > n && !page.items.empty()) {
     const auto& last = page.items.back().record;
     page.next_cursor = EncodeCursor(last.effective, last.id);

@@ -91,10 +91,13 @@ struct ResourceQuery {
   int offset = 0;           // ignored when cursor is set
   std::string cursor;       // ResourcePage::next_cursor of the previous page
   bool with_total = false;  // also count all matches (one more query)
+  // record.json as stored, without "id" and meta.lastUpdated: for callers
+  // that only summarize the resources (the timeline, lab tables).
+  bool stored_json = false;
 };
 
 struct StoredResource {
-  ResourceRecord record;  // id set; json carries "id" and meta.lastUpdated
+  ResourceRecord record;  // id set; json carries "id" and meta.lastUpdated (but see stored_json)
   int64_t stored_at = 0;  // ms UTC of the last change
 };
 

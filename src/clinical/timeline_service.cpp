@@ -177,6 +177,7 @@ core::Result<Timeline> TimelineService::GetTimeline(const ReadContext& reader,
   allergies.scope = access.scope;
   allergies.categories = {Category::kAllergy};
   allergies.limit = ResourceStore::kMaxLimit;
+  allergies.stored_json = true;
   TSUNAGU_ASSIGN_OR_RETURN(ResourcePage allergy_page, resources_.Search(allergies));
   for (const auto& r : allergy_page.items) timeline.allergies.push_back(ToItem(r, names));
 
@@ -196,6 +197,7 @@ core::Result<Timeline> TimelineService::GetTimeline(const ReadContext& reader,
   page.limit = query.limit;
   page.cursor = query.cursor;
   page.with_total = true;
+  page.stored_json = true;
   if (!page.categories.empty()) {
     TSUNAGU_ASSIGN_OR_RETURN(ResourcePage found, resources_.Search(page));
     for (const auto& r : found.items) timeline.items.push_back(ToItem(r, names));
@@ -223,6 +225,7 @@ core::Result<LabResults> TimelineService::GetLabs(const ReadContext& reader,
   q.from = query.from;
   q.to = query.to;
   q.limit = ResourceStore::kMaxLimit;
+  q.stored_json = true;
 
   // Grouped by test; rows arrive newest first.
   std::map<std::pair<std::string, std::string>, LabTest> tests;
@@ -334,6 +337,7 @@ core::Result<std::vector<DuplicateMedicationWarning>> TimelineService::GetMedica
   q.categories = {Category::kPrescription, Category::kDispensing};
   q.resource_types = {"MedicationRequest", "MedicationDispense"};
   q.limit = ResourceStore::kMaxLimit;
+  q.stored_json = true;
   std::vector<MedicationCourse> courses;
   int scanned = 0;
   while (scanned < kMaxScan) {

@@ -183,13 +183,6 @@ Attachment AttachmentFromRow(const store::Row& r) {
   return a;
 }
 
-// " LIMIT n OFFSET m" of a page (checked numbers). Written out rather than
-// bound: PostgreSQL then plans the prepared statement once (a bound limit
-// makes it plan every call, which costs more than the walk of the page).
-std::string LimitSql(int64_t limit, int64_t offset) {
-  return " LIMIT " + std::to_string(limit) + " OFFSET " + std::to_string(offset);
-}
-
 // The filters of a timeline or search query as SQL on care_posts p, checked.
 Result<std::string> FilterSql(const TimelineQuery& q, int64_t viewer_id, store::Dialect dialect,
                               std::vector<Value>& params) {
@@ -1221,7 +1214,7 @@ Result<std::vector<PostSummary>> CareService::Timeline(const Actor& actor, int64
     params.emplace_back(actor.user_id);
     params.emplace_back(actor.user_id);
   }
-  sql += "p.sort_at DESC, p.id DESC" + LimitSql(query.limit, query.offset);
+  sql += "p.sort_at DESC, p.id DESC" + store::LimitSql(query.limit, query.offset);
   // The page is read with the group (one round trip) and used only once the
   // actor's access is granted.
   std::vector<store::ResultSet> page;
@@ -1279,14 +1272,14 @@ Result<std::vector<FoundPost>> CareService::Search(const Actor& actor, const Tim
            ", p.sort_at FROM care_posts p WHERE p.group_id = ? AND p.deleted_at = 0 AND "
            "(p.draft = 0 OR p.author_id = ?)";
     if (actor.IsFamily()) sql += " AND p.to_family = 1 AND p.draft = 0";
-    sql += filters + " ORDER BY p.sort_at DESC, p.id DESC" + LimitSql(per_group, 0) + ") g" +
+    sql += filters + " ORDER BY p.sort_at DESC, p.id DESC" + store::LimitSql(per_group, 0) + ") g" +
            std::to_string(i);
     params.push_back(group_ids[i]);
     params.emplace_back(actor.user_id);
     params.insert(params.end(), filter_params.begin(), filter_params.end());
   }
   sql = std::string("SELECT ") + kPostColumns + " FROM (" + sql +
-        ") p ORDER BY p.sort_at DESC, p.id DESC" + LimitSql(query.limit, query.offset);
+        ") p ORDER BY p.sort_at DESC, p.id DESC" + store::LimitSql(query.limit, query.offset);
   TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
   std::vector<Post> posts;
   std::set<int64_t> page_groups;

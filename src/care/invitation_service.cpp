@@ -361,7 +361,9 @@ core::Result<GroupInvitation> CareInvitationService::Accept(const std::string& t
   }
   auto member = care_.AddMember(by_inviter, inv.group_id, user->id);
   if (!member) {
-    (void)accounts_.Update(user->id, {.disabled = true});
+    auth::UserPatch disable;
+    disable.disabled = true;
+    (void)accounts_.Update(user->id, disable);
     release();
     return member.error();
   }

@@ -652,7 +652,14 @@ core::Result<std::vector<StoredResource>> ResourceStore::FindBySourceKeys(
   return out;
 }
 
-core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
+// The statements of one search (the count first when asked for, then the
+// page), or none when the query cannot match anything.
+struct ResourceStore::SearchPlan {
+  bool nothing = false;
+  std::vector<store::Statement> statements;
+};
+
+core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery& q) const {
   if (q.limit < 1 || q.limit > kMaxLimit) {
     return core::InvalidInput("limit must be between 1 and " + std::to_string(kMaxLimit));
   }
@@ -664,10 +671,10 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
     return core::InvalidInput("cursor is not valid");
   }
 
-  ResourcePage page;
+  SearchPlan plan;
   if (!q.all_patients && q.patients.empty()) {
-    if (q.with_total) page.total = 0;
-    return page;
+    plan.nothing = true;
+    return plan;
   }
   std::string where = " FROM resources WHERE retracted = 0";
   std::vector<Value> params;
@@ -714,8 +721,8 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
       rules += ")";
     }
     if (rules.empty()) {
-      if (q.with_total) page.total = 0;
-      return page;
+      plan.nothing = true;
+      return plan;
     }
     where += " AND (" + rules + ")";
   } else if (!wanted.empty()) {
@@ -746,10 +753,7 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
     params.emplace_back(NextDay(q.to));
   }
 
-  if (q.with_total) {
-    TSUNAGU_ASSIGN_OR_RETURN(auto count, db_.Query("SELECT COUNT(*)" + where, params));
-    page.total = count.empty() ? 0 : count.rows[0].Int(0);
-  }
+  if (q.with_total) plan.statements.push_back({"SELECT COUNT(*)" + where, params});
 
   const bool desc = q.order == SortOrder::kNewestFirst;
   const char* order =
@@ -769,19 +773,55 @@ core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
   }
   sql += order;
   // One row more than asked tells whether another page follows.
-  sql += " LIMIT ? OFFSET ?)";
+  sql += store::LimitSql(int64_t{q.limit} + 1, q.cursor.empty() ? q.offset : 0);
+  sql += ")";
   sql += order;
-  params.emplace_back(int64_t{q.limit} + 1);
-  params.emplace_back(int64_t{q.cursor.empty() ? q.offset : 0});
-  TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
-  const size_t n = std::min(rs.rows.size(), static_cast<size_t>(q.limit));
-  page.items.reserve(n);
-  for (size_t i = 0; i < n; ++i) page.items.push_back(FromRow(rs.rows[i], q.stored_json));
-  if (rs.rows.size() > n && !page.items.empty()) {
-    const auto& last = page.items.back().record;
-    page.next_cursor = EncodeCursor(last.effective, last.id);
+  plan.statements.push_back({std::move(sql), std::move(params)});
+  return plan;
+}
+
+core::Result<ResourcePage> ResourceStore::Search(const ResourceQuery& q) const {
+  TSUNAGU_ASSIGN_OR_RETURN(auto pages, SearchAll({&q, 1}));
+  return std::move(pages[0]);
+}
+
+core::Result<std::vector<ResourcePage>> ResourceStore::SearchAll(
+    std::span<const ResourceQuery> queries) const {
+  std::vector<SearchPlan> plans;
+  plans.reserve(queries.size());
+  std::vector<store::Statement> statements;
+  for (const ResourceQuery& q : queries) {
+    TSUNAGU_ASSIGN_OR_RETURN(SearchPlan plan, Plan(q));
+    for (auto& st : plan.statements) statements.push_back(std::move(st));
+    plans.push_back(std::move(plan));
   }
-  return page;
+  std::vector<store::ResultSet> results;
+  if (!statements.empty()) {
+    TSUNAGU_ASSIGN_OR_RETURN(results, db_.QueryBatch(statements));
+  }
+  std::vector<ResourcePage> pages(queries.size());
+  size_t next = 0;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const ResourceQuery& q = queries[i];
+    ResourcePage& page = pages[i];
+    if (plans[i].nothing) {
+      if (q.with_total) page.total = 0;
+      continue;
+    }
+    if (q.with_total) {
+      const store::ResultSet& count = results[next++];
+      page.total = count.empty() ? 0 : count.rows[0].Int(0);
+    }
+    const store::ResultSet& rs = results[next++];
+    const size_t n = std::min(rs.rows.size(), static_cast<size_t>(q.limit));
+    page.items.reserve(n);
+    for (size_t j = 0; j < n; ++j) page.items.push_back(FromRow(rs.rows[j], q.stored_json));
+    if (rs.rows.size() > n && !page.items.empty()) {
+      const auto& last = page.items.back().record;
+      page.next_cursor = EncodeCursor(last.effective, last.id);
+    }
+  }
+  return pages;
 }
 
 }  // namespace tsunagu::clinical

@@ -144,8 +144,14 @@ class ResourceStore {
   // InvalidInput for a bad limit, offset, date or cursor; Internal on storage
   // failure.
   core::Result<ResourcePage> Search(const ResourceQuery& query) const;
+  // Several searches read together (one snapshot; one round trip on
+  // PostgreSQL); the pages in the order of the queries. Fails as a whole.
+  core::Result<std::vector<ResourcePage>> SearchAll(std::span<const ResourceQuery> queries) const;
 
  private:
+  struct SearchPlan;
+  core::Result<SearchPlan> Plan(const ResourceQuery& query) const;
+
   store::Database& db_;
   const core::Clock& clock_;
 };

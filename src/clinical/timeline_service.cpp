@@ -178,8 +178,6 @@ core::Result<Timeline> TimelineService::GetTimeline(const ReadContext& reader,
   allergies.categories = {Category::kAllergy};
   allergies.limit = ResourceStore::kMaxLimit;
   allergies.stored_json = true;
-  TSUNAGU_ASSIGN_OR_RETURN(ResourcePage allergy_page, resources_.Search(allergies));
-  for (const auto& r : allergy_page.items) timeline.allergies.push_back(ToItem(r, names));
 
   ResourceQuery page;
   page.patients = access.locals;
@@ -198,11 +196,16 @@ core::Result<Timeline> TimelineService::GetTimeline(const ReadContext& reader,
   page.cursor = query.cursor;
   page.with_total = true;
   page.stored_json = true;
-  if (!page.categories.empty()) {
-    TSUNAGU_ASSIGN_OR_RETURN(ResourcePage found, resources_.Search(page));
-    for (const auto& r : found.items) timeline.items.push_back(ToItem(r, names));
-    timeline.next_cursor = found.next_cursor;
-    timeline.total = found.total.value_or(0);
+  // Both read together; no category left (an empty list would mean all)
+  // leaves the page empty.
+  const bool with_page = !page.categories.empty();
+  const ResourceQuery queries[] = {std::move(allergies), std::move(page)};
+  TSUNAGU_ASSIGN_OR_RETURN(auto found, resources_.SearchAll({queries, with_page ? 2u : 1u}));
+  for (const auto& r : found[0].items) timeline.allergies.push_back(ToItem(r, names));
+  if (with_page) {
+    for (const auto& r : found[1].items) timeline.items.push_back(ToItem(r, names));
+    timeline.next_cursor = found[1].next_cursor;
+    timeline.total = found[1].total.value_or(0);
   }
   TSUNAGU_RETURN_IF_ERROR(Record(reader, kAction, regional_id, "patient", "success",
                                  "items=" + std::to_string(timeline.items.size())));

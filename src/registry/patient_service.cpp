@@ -176,11 +176,21 @@ core::Result<Patient> PatientService::Get(const std::string& regional_id,
         "l.facility_id = ?)";
     params.emplace_back(viewer.facility_id);
   }
-  auto rs = db_.Query(sql, params);
+  // The links are read in the same batch (one snapshot, one round trip) and
+  // used only when the patient is visible.
+  const store::Statement statements[] = {
+      {sql, std::move(params)},
+      {"SELECT l.facility_id, l.local_id FROM patient_links l JOIN patients p ON p.id = "
+       "l.patient_id WHERE p.regional_id = ? AND p.merged_into IS NULL "
+       "ORDER BY l.created_at, l.facility_id",
+       {regional_id}}};
+  auto rs = db_.QueryBatch(statements);
   if (!rs) return rs.error();
-  if (rs->empty()) return core::NotFound("patient not found");
-  Patient p = PatientFromRow(rs->rows[0]);
-  p.links = LinksOf(p.id);
+  if ((*rs)[0].empty()) return core::NotFound("patient not found");
+  Patient p = PatientFromRow((*rs)[0].rows[0]);
+  for (const auto& r : (*rs)[1].rows) {
+    p.links.push_back({r.Int(0), facilities_.NameOf(r.Int(0)), r.Text(1)});
+  }
   return p;
 }
 

@@ -340,7 +340,9 @@ void RegisterRegistryRoutes(http::Router& r, RegistryDeps& d) {
     if (!user) return Fail(user.error());
     auto consumed = d.facilities.ConsumeInvitation(token, user->id);
     if (!consumed.ok()) {
-      (void)d.accounts.Update(user->id, {.disabled = true});
+      auth::UserPatch disable;
+      disable.disabled = true;
+      (void)d.accounts.Update(user->id, disable);
       return Fail(consumed);
     }
     Audit(d, req, "invitation.accept", "user:" + std::to_string(user->id));

@@ -102,7 +102,9 @@ std::string Placeholders(size_t n) {
 }
 
 std::string RowPlaceholders(size_t rows, size_t columns) {
-  const std::string row = "(" + Placeholders(columns) + ")";
+  std::string row = "(";
+  row += Placeholders(columns);
+  row += ')';
   std::string out;
   out.reserve(rows * (row.size() + 2));
   for (size_t i = 0; i < rows; ++i) {
@@ -110,6 +112,10 @@ std::string RowPlaceholders(size_t rows, size_t columns) {
     out += row;
   }
   return out;
+}
+
+std::string LimitSql(int64_t limit, int64_t offset) {
+  return " LIMIT " + std::to_string(limit) + " OFFSET " + std::to_string(offset);
 }
 
 Result<std::vector<ResultSet>> Executor::QueryBatch(std::span<const Statement> statements) {

@@ -74,6 +74,11 @@ enum class Dialect { kSqlite, kPostgres };
 std::string Placeholders(size_t n);
 // "(?, ?), (?, ?), (?, ?)" for a multi-row VALUES of `rows` rows of `columns`.
 std::string RowPlaceholders(size_t rows, size_t columns);
+// " LIMIT n OFFSET m" of a page, written out rather than bound (the caller
+// has checked the numbers): PostgreSQL then plans a prepared statement once,
+// where a bound limit makes it plan every call, which costs more than
+// walking a page. The one exception to binding every value.
+std::string LimitSql(int64_t limit, int64_t offset);
 
 // One statement of a batch (Executor::QueryBatch).
 struct Statement {

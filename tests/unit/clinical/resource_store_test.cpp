@@ -342,6 +342,53 @@ TEST_P(ResourceStoreTest, CursorPagingVisitsEveryRowOnceNewestFirst) {
   EXPECT_EQ(resources_->Search(bad).error().code(), core::Code::kInvalidInput);
 }
 
+TEST_P(ResourceStoreTest, SearchAllReadsSeveralSearchesAsSeparateSearchesWould) {
+  Write({SimpleRecord(1, "P1", "a", Category::kAllergy, "AllergyIntolerance", "penicillin",
+                      "2024-03-01"),
+         SimpleRecord(1, "P1", "b", Category::kCondition, "Condition", "cond 1", "2025-01-01"),
+         SimpleRecord(1, "P1", "c", Category::kEncounter, "Encounter", "visit 1", "2025-02-01"),
+         SimpleRecord(1, "P1", "d", Category::kEncounter, "Encounter", "visit 2", "2025-03-01"),
+         SimpleRecord(2, "P2", "e", Category::kCondition, "Condition", "other", "2025-04-01")});
+  ResourceQuery allergies = For({{1, "P1"}});
+  allergies.categories = {Category::kAllergy};
+  ResourceQuery page = For({{1, "P1"}});
+  page.categories = {Category::kCondition, Category::kEncounter};
+  page.limit = 2;
+  page.with_total = true;
+  ResourceQuery nobody = For({});  // matches nothing: no statement, an empty page
+  nobody.with_total = true;
+  const ResourceQuery queries[] = {allergies, nobody, page};
+  auto pages = resources_->SearchAll(queries);
+  ASSERT_TRUE(pages.has_value()) << pages.error().ToString();
+  ASSERT_EQ(pages->size(), 3u);
+  EXPECT_EQ(Displays((*pages)[0]), (std::vector<std::string>{"penicillin"}));
+  EXPECT_FALSE((*pages)[0].total.has_value());
+  EXPECT_TRUE((*pages)[1].items.empty());
+  EXPECT_EQ((*pages)[1].total, 0);
+  EXPECT_EQ(Displays((*pages)[2]), (std::vector<std::string>{"visit 2", "visit 1"}));
+  EXPECT_EQ((*pages)[2].total, 3);
+  const ResourcePage alone = MustSearch(*resources_, page);
+  EXPECT_EQ((*pages)[2].next_cursor, alone.next_cursor);
+  EXPECT_FALSE(alone.next_cursor.empty());
+
+  // Served as read by default (with "id" and meta.lastUpdated); as stored
+  // when asked for, for callers that only summarize.
+  const std::string& served = (*pages)[0].items[0].record.json;
+  EXPECT_NE(served.find("\"id\":\"" + (*pages)[0].items[0].record.id + "\""), std::string::npos);
+  EXPECT_NE(served.find("lastUpdated"), std::string::npos);
+  allergies.stored_json = true;
+  const ResourcePage stored = MustSearch(*resources_, allergies);
+  ASSERT_EQ(stored.items.size(), 1u);
+  EXPECT_EQ(stored.items[0].record.json.find("\"id\""), std::string::npos);
+  EXPECT_EQ(stored.items[0].record.json.find("lastUpdated"), std::string::npos);
+
+  // One bad query fails the whole call.
+  ResourceQuery bad = page;
+  bad.from = "2025-13-01";
+  const ResourceQuery with_bad[] = {allergies, bad};
+  EXPECT_EQ(resources_->SearchAll(with_bad).error().code(), core::Code::kInvalidInput);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ResourceStoreTest, tsunagu::testing::AllBackends(),
                          tsunagu::testing::BackendParamName);
 

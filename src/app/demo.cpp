@@ -178,8 +178,8 @@ std::vector<Occupation> StaffFor(FacilityType t) {
 
 std::string InstitutionCode(FacilityType t, int serial) {
   char table = t == FacilityType::kDentalClinic ? '3' : t == FacilityType::kPharmacy ? '4' : '1';
-  char six[7];
-  std::snprintf(six, sizeof six, "%06d", 110000 + serial * 137);
+  char six[12];  // six digits for the demo's few hundred facilities
+  std::snprintf(six, sizeof six, "%06d", (110000 + serial * 137) % 1000000);
   std::string code = "07";  // Fukushima prefecture
   code += table;
   code += six;

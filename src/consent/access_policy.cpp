@@ -112,19 +112,17 @@ core::Result<AccessGrant> AccessPolicy::Compute(const Viewer& viewer, int64_t pa
   if (consents_.PatientLinkedTo(patient_id, viewer.facility_id)) {
     grant.sources_.insert(viewer.facility_id);
   }
-  std::string today = consents_.Today();
-  for (Scope scope : {Scope::kClinicalSharing, Scope::kDispensing}) {
-    TSUNAGU_ASSIGN_OR_RETURN(auto active, consents_.ActiveFor(patient_id, scope, today));
-    bool medication_only = scope == Scope::kDispensing;
-    for (const Consent& c : active) {
-      if (c.viewer_facility_id != 0 && c.viewer_facility_id != viewer.facility_id) continue;
-      bool& any = medication_only ? grant.any_medication_source_ : grant.any_source_;
-      auto& sources = medication_only ? grant.medication_sources_ : grant.sources_;
-      if (c.source_facility_id == 0) {
-        any = true;
-      } else {
-        sources.insert(c.source_facility_id);
-      }
+  constexpr Scope kScopes[] = {Scope::kClinicalSharing, Scope::kDispensing};
+  TSUNAGU_ASSIGN_OR_RETURN(auto active, consents_.ActiveIn(patient_id, kScopes, consents_.Today()));
+  for (const Consent& c : active) {
+    const bool medication_only = c.scope == Scope::kDispensing;
+    if (c.viewer_facility_id != 0 && c.viewer_facility_id != viewer.facility_id) continue;
+    bool& any = medication_only ? grant.any_medication_source_ : grant.any_source_;
+    auto& sources = medication_only ? grant.medication_sources_ : grant.sources_;
+    if (c.source_facility_id == 0) {
+      any = true;
+    } else {
+      sources.insert(c.source_facility_id);
     }
   }
 

@@ -172,14 +172,26 @@ core::Result<std::vector<Consent>> ConsentService::ActiveFor(int64_t patient_id,
                                                              std::string_view date) const {
   if (!registry::IsValidDate(date)) return core::InvalidInput("date must be YYYY-MM-DD");
   if (!patients_.Exists(patient_id)) return core::NotFound("patient not found");
-  auto rs =
-      db_.Query(std::string("SELECT ") + kColumns +
-                    " FROM consents WHERE patient_id = ? AND scope = ? AND "
-                    "withdrawn_at IS NULL AND valid_from <= ? AND "
-                    "(valid_to IS NULL OR valid_to >= ?) ORDER BY id",
-                {patient_id, std::string(ToString(scope)), std::string(date), std::string(date)});
-  if (!rs) return rs.error();
+  return ActiveIn(patient_id, {&scope, 1}, date);
+}
+
+core::Result<std::vector<Consent>> ConsentService::ActiveIn(int64_t patient_id,
+                                                            std::span<const Scope> scopes,
+                                                            std::string_view date) const {
+  if (!registry::IsValidDate(date)) return core::InvalidInput("date must be YYYY-MM-DD");
   std::vector<Consent> out;
+  if (scopes.empty()) return out;
+  std::vector<Value> params{patient_id};
+  for (Scope s : scopes) params.emplace_back(std::string(ToString(s)));
+  params.emplace_back(std::string(date));
+  params.emplace_back(std::string(date));
+  auto rs = db_.Query(std::string("SELECT ") + kColumns +
+                          " FROM consents WHERE patient_id = ? AND scope IN (" +
+                          store::Placeholders(scopes.size()) +
+                          ") AND withdrawn_at IS NULL AND valid_from <= ? AND "
+                          "(valid_to IS NULL OR valid_to >= ?) ORDER BY id",
+                      params);
+  if (!rs) return rs.error();
   for (const auto& r : rs->rows) out.push_back(FromRow(r));
   return out;
 }

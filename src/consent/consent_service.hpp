@@ -11,6 +11,7 @@
 // that forbids the change, TooLarge for an oversize form, Internal/Unavailable
 // from storage. A failed call changes nothing.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,10 @@ class ConsentService {
   // unknown patient, InvalidInput for a bad date.
   core::Result<std::vector<Consent>> ActiveFor(int64_t patient_id, Scope scope,
                                                std::string_view date) const;
+  // Consents of any of `scopes` active on `date`, in one query, for a caller
+  // that has already checked the patient (an unknown one simply has none).
+  core::Result<std::vector<Consent>> ActiveIn(int64_t patient_id, std::span<const Scope> scopes,
+                                              std::string_view date) const;
   // The stored form. NotFound when the consent has none.
   core::Result<ConsentForm> Form(int64_t consent_id) const;
 

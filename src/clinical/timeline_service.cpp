@@ -143,20 +143,20 @@ core::Result<TimelineService::Access> TimelineService::Authorize(const ReadConte
   return access;
 }
 
-TimelineItem TimelineService::ToItem(const StoredResource& resource, FacilityNames& names) {
-  const ResourceRecord& r = resource.record;
+TimelineItem TimelineService::ToItem(StoredResource&& resource, FacilityNames& names) {
+  ResourceRecord& r = resource.record;
   TimelineItem item;
-  item.id = r.id;
-  item.resource_type = r.resource_type;
+  item.summary = Summarize(r);
+  item.id = std::move(r.id);
+  item.resource_type = std::move(r.resource_type);
   item.category = r.category;
-  item.effective = r.effective;
-  item.effective_end = r.effective_end;
-  item.display = r.display;
-  item.code_system = r.code_system;
-  item.code = r.code;
+  item.effective = std::move(r.effective);
+  item.effective_end = std::move(r.effective_end);
+  item.display = std::move(r.display);
+  item.code_system = std::move(r.code_system);
+  item.code = std::move(r.code);
   item.source_facility_id = r.source_facility_id;
   item.source_facility_name = names(r.source_facility_id);
-  item.summary = Summarize(r);
   return item;
 }
 
@@ -201,9 +201,10 @@ core::Result<Timeline> TimelineService::GetTimeline(const ReadContext& reader,
   const bool with_page = !page.categories.empty();
   const ResourceQuery queries[] = {std::move(allergies), std::move(page)};
   TSUNAGU_ASSIGN_OR_RETURN(auto found, resources_.SearchAll({queries, with_page ? 2u : 1u}));
-  for (const auto& r : found[0].items) timeline.allergies.push_back(ToItem(r, names));
+  for (auto& r : found[0].items) timeline.allergies.push_back(ToItem(std::move(r), names));
   if (with_page) {
-    for (const auto& r : found[1].items) timeline.items.push_back(ToItem(r, names));
+    timeline.items.reserve(found[1].items.size());
+    for (auto& r : found[1].items) timeline.items.push_back(ToItem(std::move(r), names));
     timeline.next_cursor = found[1].next_cursor;
     timeline.total = found[1].total.value_or(0);
   }

@@ -181,7 +181,7 @@ class TimelineService {
   core::Status Record(const ReadContext& reader, const std::string& action,
                       const std::string& patient_id, const std::string& object,
                       const std::string& outcome, const std::string& reason) const;
-  static TimelineItem ToItem(const StoredResource& resource, FacilityNames& names);
+  static TimelineItem ToItem(StoredResource&& resource, FacilityNames& names);
 
   const ResourceStore& resources_;
   const registry::PatientService& patients_;

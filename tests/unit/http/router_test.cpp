@@ -68,7 +68,9 @@ TEST(RouterTest, ManyResourcesAndParametersAtEveryPosition) {
     Request r = Make(c.method, c.path);
     Response res = router.Dispatch(r);
     EXPECT_EQ(res.status, c.status) << c.method << " " << c.path;
-    if (c.status == 200) EXPECT_EQ(res.body, c.body) << c.path;
+    if (c.status == 200) {
+      EXPECT_EQ(res.body, c.body) << c.path;
+    }
   }
   Request del = Make("DELETE", "/api/v1/patients/search");
   Response res = router.Dispatch(del);

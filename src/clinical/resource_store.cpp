@@ -636,13 +636,18 @@ core::Result<std::vector<StoredResource>> ResourceStore::FindBySourceKeys(
   if (refs.size() > static_cast<size_t>(kMaxLimit)) {
     return core::InvalidInput("at most " + std::to_string(kMaxLimit) + " references at once");
   }
-  std::string sql = std::string("SELECT ") + kColumns +
-                    " FROM resources WHERE resource_type = ? AND retracted = 0 AND (";
-  std::vector<Value> params{std::string(resource_type)};
+  // The type goes into every term: each is then one lookup in the unique
+  // (source_facility_id, resource_type, source_key) index. With the type as
+  // a condition of its own, SQLite chose (resource_type, code) for a long
+  // list, i.e. every resource of that type in the network.
+  std::string sql = std::string("SELECT ") + kColumns + " FROM resources WHERE retracted = 0 AND (";
+  std::vector<Value> params;
+  params.reserve(refs.size() * 3);
   for (size_t i = 0; i < refs.size(); ++i) {
     sql += i ? " OR " : "";
-    sql += "(source_facility_id = ? AND source_key = ?)";
+    sql += "(source_facility_id = ? AND resource_type = ? AND source_key = ?)";
     params.emplace_back(refs[i].facility_id);
+    params.emplace_back(std::string(resource_type));
     params.emplace_back(refs[i].source_key);
   }
   sql += ")";

@@ -470,11 +470,7 @@ FhirWriter::FhirWriter(clinical::ResourceStore& resources, const registry::Patie
       facilities_(facilities),
       documents_(documents),
       audit_(audit),
-      clock_(clock) {
-  // Only the base64 codec is used, which needs no initialisation to succeed;
-  // a failure here would show in the other modules' own checks.
-  if (sodium_init() < 0) return;
-}
+      clock_(clock) {}  // libsodium's base64 codec needs no sodium_init()
 
 namespace {
 

@@ -100,17 +100,26 @@ CREATE INDEX patients_phone ON patients (phone);
 )sql"}};
 }
 
-std::vector<PatientLink> PatientService::LinksOf(int64_t patient_id) const {
+// A patient's links, oldest first: "SELECT" kLinkColumns "FROM patient_links
+// l" ... kLinkOrder, read by LinksFrom.
+constexpr const char* kLinkColumns = "l.facility_id, l.local_id";
+constexpr const char* kLinkOrder = " ORDER BY l.created_at, l.facility_id";
+
+std::vector<PatientLink> PatientService::LinksFrom(const store::ResultSet& rs) const {
   std::vector<PatientLink> out;
-  auto rs = db_.Query(
-      "SELECT facility_id, local_id FROM patient_links WHERE patient_id = ? "
-      "ORDER BY created_at, facility_id",
-      {patient_id});
-  if (!rs) return out;
-  for (const auto& r : rs->rows) {
+  out.reserve(rs.rows.size());
+  for (const auto& r : rs.rows) {
     out.push_back({r.Int(0), facilities_.NameOf(r.Int(0)), r.Text(1)});
   }
   return out;
+}
+
+std::vector<PatientLink> PatientService::LinksOf(int64_t patient_id) const {
+  auto rs = db_.Query(std::string("SELECT ") + kLinkColumns +
+                          " FROM patient_links l WHERE l.patient_id = ?" + kLinkOrder,
+                      {patient_id});
+  if (!rs) return {};
+  return LinksFrom(*rs);
 }
 
 core::Result<Patient> PatientService::Register(const NewPatient& in, const Viewer& viewer) {
@@ -180,17 +189,16 @@ core::Result<Patient> PatientService::Get(const std::string& regional_id,
   // used only when the patient is visible.
   const store::Statement statements[] = {
       {sql, std::move(params)},
-      {"SELECT l.facility_id, l.local_id FROM patient_links l JOIN patients p ON p.id = "
-       "l.patient_id WHERE p.regional_id = ? AND p.merged_into IS NULL "
-       "ORDER BY l.created_at, l.facility_id",
+      {std::string("SELECT ") + kLinkColumns +
+           " FROM patient_links l JOIN patients p ON p.id = l.patient_id "
+           "WHERE p.regional_id = ? AND p.merged_into IS NULL" +
+           kLinkOrder,
        {regional_id}}};
   auto rs = db_.QueryBatch(statements);
   if (!rs) return rs.error();
   if ((*rs)[0].empty()) return core::NotFound("patient not found");
   Patient p = PatientFromRow((*rs)[0].rows[0]);
-  for (const auto& r : (*rs)[1].rows) {
-    p.links.push_back({r.Int(0), facilities_.NameOf(r.Int(0)), r.Text(1)});
-  }
+  p.links = LinksFrom((*rs)[1]);
   return p;
 }
 

@@ -87,6 +87,7 @@ class PatientService {
 
  private:
   std::vector<PatientLink> LinksOf(int64_t patient_id) const;
+  std::vector<PatientLink> LinksFrom(const store::ResultSet& rows) const;
   store::Database& db_;
   const core::Clock& clock_;
   const FacilityService& facilities_;

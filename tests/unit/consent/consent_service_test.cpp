@@ -81,6 +81,23 @@ TEST_P(ConsentServiceTest, CreatesListsAndFindsActiveConsents) {
   EXPECT_EQ(consents_->ActiveFor(patient_.id, Scope::kDispensing, "2099-12-31")->size(), 1u);
   EXPECT_EQ(consents_->ActiveFor(patient_.id, Scope::kFamily, "2026-01-01")->size(), 0u);
   EXPECT_EQ(consents_->Today(), "2026-01-01");
+
+  // Several scopes in one query: each consent once, in creation order.
+  constexpr Scope kBoth[] = {Scope::kClinicalSharing, Scope::kDispensing};
+  auto both = consents_->ActiveIn(patient_.id, kBoth, "2026-01-01");
+  ASSERT_TRUE(both.has_value());
+  ASSERT_EQ(both->size(), 2u);
+  EXPECT_EQ((*both)[0].id, c->id);
+  EXPECT_EQ((*both)[0].scope, Scope::kClinicalSharing);
+  EXPECT_EQ((*both)[1].id, open->id);
+  EXPECT_EQ((*both)[1].scope, Scope::kDispensing);
+  ASSERT_EQ(consents_->ActiveIn(patient_.id, kBoth, "2026-12-01")->size(), 1u);  // one expired
+  constexpr Scope kFamilyOnly[] = {Scope::kFamily};
+  EXPECT_TRUE(consents_->ActiveIn(patient_.id, kFamilyOnly, "2026-01-01")->empty());
+  EXPECT_TRUE(consents_->ActiveIn(patient_.id, {}, "2026-01-01")->empty());
+  EXPECT_TRUE(consents_->ActiveIn(patient_.id + 1000, kBoth, "2026-01-01")->empty());
+  EXPECT_EQ(consents_->ActiveIn(patient_.id, kBoth, "2026-1-1").error().code(),
+            core::Code::kInvalidInput);
 }
 
 TEST_P(ConsentServiceTest, BadInputIsRefusedAndNothingIsStored) {

@@ -11,6 +11,11 @@
 #   BENCH_SCALE_SECONDS    seconds per wrk measurement (default 15)
 #   BENCH_SCALE_LOAD       0: do not load (or resume loading); measure the
 #                          data dir as it stands
+#   BENCH_SCALE_DB         sqlite (default) or postgres: then BENCH_SCALE_PG_URL
+#                          names a running PostgreSQL server (e.g. one started
+#                          with scripts/pg-cluster) that keeps the loaded data
+#                          between runs; the data dir defaults to
+#                          /var/tmp/tsunagu-scale-pg-<patients>-<resources>
 # Measures, with wrk (-t2 -c32, random patient / code / id per request, Lua
 # script bench/clinical_scale.lua) against `tsunagu serve --threads 2`:
 #  1. GET /api/v1/patients/:rid/timeline?limit=50 (the web app's first page),
@@ -27,7 +32,17 @@ BIN=$REPO/$BUILD/tsunagu
 LOADER=$REPO/$BUILD/bench/clinical_scale_load
 RESOURCES=${BENCH_SCALE_RESOURCES:-10000000}
 PATIENTS=${BENCH_SCALE_PATIENTS:-$((RESOURCES / 100))}
-DIR=${BENCH_SCALE_DIR:-/var/tmp/tsunagu-scale-$PATIENTS-$RESOURCES}
+DBKIND=${BENCH_SCALE_DB:-sqlite}
+DBARGS=()
+case $DBKIND in
+  sqlite) DIR=${BENCH_SCALE_DIR:-/var/tmp/tsunagu-scale-$PATIENTS-$RESOURCES} ;;
+  postgres)
+    [[ -n ${BENCH_SCALE_PG_URL:-} ]] || {
+      echo "BENCH_SCALE_DB=postgres needs BENCH_SCALE_PG_URL (a running server)" >&2; exit 1; }
+    DBARGS=(--db "$BENCH_SCALE_PG_URL")
+    DIR=${BENCH_SCALE_DIR:-/var/tmp/tsunagu-scale-pg-$PATIENTS-$RESOURCES} ;;
+  *) echo "BENCH_SCALE_DB must be sqlite or postgres" >&2; exit 1 ;;
+esac
 DURATION=${BENCH_SCALE_SECONDS:-15}
 for f in "$BIN" "$LOADER"; do
   [[ -x $f ]] || { echo "missing $f: build the tsunagu and clinical_scale_load targets" >&2; exit 1; }
@@ -50,14 +65,14 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
 echo "date: $(date -u +%FT%TZ)   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "data: $DIR ($PATIENTS patients, $RESOURCES resources)"
+echo "database: $DBKIND; data: $DIR ($PATIENTS patients, $RESOURCES resources)"
 echo "disk: $(df -h --output=avail "$DIR" | tail -1 | tr -d ' ') free on $(df --output=target "$DIR" | tail -1)"
 
 # Load once; a finished load is reused, an interrupted one resumes.
 # BENCH_SCALE_LOAD=0 measures the data dir as it stands (a partial load: only
 # the patients whose data is complete are asked for).
 if [[ ${BENCH_SCALE_LOAD:-1} != 0 ]]; then
-  "$LOADER" --data "$DIR" --patients "$PATIENTS" --resources "$RESOURCES"
+  "$LOADER" --data "$DIR" --patients "$PATIENTS" --resources "$RESOURCES" "${DBARGS[@]}"
 fi
 state() { awk -v k="$1" '$1==k{print $2}' "$DIR/scale/state"; }
 SCALE_CLINIC_CODE=$(state clinic_code)
@@ -65,16 +80,21 @@ SCALE_CLINIC_LOGIN=scale.dr.clinic   # created by the loader
 SCALE_PASSWORD=tsunagu-demo-2026     # app::kDemoPassword
 LOADED_PATIENTS=$(state patients_with_resources)
 head -n "$LOADED_PATIENTS" "$DIR/scale/patients.txt" >"$WORK/patients.txt"
-DB_BYTES=$(du -cb "$DIR"/tsunagu.db* | awk 'END{print $1}')
+if [[ $DBKIND == postgres ]]; then
+  DB_SIZE="$(psql "$BENCH_SCALE_PG_URL" -Atc \
+    "SELECT pg_size_pretty(pg_database_size(current_database()))") (PostgreSQL)"
+else
+  DB_SIZE="$(numfmt --to=iec "$(du -cb "$DIR"/tsunagu.db* | awk 'END{print $1}')") ($DIR/tsunagu.db*)"
+fi
 echo "loaded: $(state resources_written) resources of $LOADED_PATIENTS patients" \
   "(of $(state patients) registered) in $(state load_seconds | cut -d. -f1) s;" \
-  "database $(numfmt --to=iec "$DB_BYTES") ($DIR/tsunagu.db*)"
+  "database $DB_SIZE"
 
 # The clinic's system client (registered once, with its own key pair).
 if [[ ! -f $DIR/scale/client_id ]]; then
   openssl ecparam -name secp384r1 -genkey -noout -out "$DIR/scale/client-private.pem" 2>/dev/null
   openssl ec -in "$DIR/scale/client-private.pem" -pubout -out "$DIR/scale/client-public.pem" 2>/dev/null
-  "$BIN" admin add-client --data "$DIR" --facility "$SCALE_CLINIC_CODE" \
+  "$BIN" admin add-client --data "$DIR" "${DBARGS[@]}" --facility "$SCALE_CLINIC_CODE" \
     --name "負荷試験クリニック 電子カルテ" --public-key "$DIR/scale/client-public.pem" \
     --scope "system/*.read" >"$DIR/scale/client_id.tmp"
   mv "$DIR/scale/client_id.tmp" "$DIR/scale/client_id"
@@ -84,7 +104,7 @@ sort -u "$DIR/scale/observation_ids.txt" >"$WORK/observation_ids.txt"
 
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
-"$BIN" serve --data "$DIR" --port "$PORT" --threads 2 --access-log=false >"$WORK/server.log" 2>&1 &
+"$BIN" serve --data "$DIR" "${DBARGS[@]}" --port "$PORT" --threads 2 --access-log=false >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 600); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 curl -sf "$BASE/healthz" >/dev/null || { cat "$WORK/server.log" >&2; exit 1; }

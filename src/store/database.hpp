@@ -109,6 +109,10 @@ class Executor {
   // statement after another, each on its own; a Transaction runs them in
   // itself. So write with it on PostgreSQL only, or in a Transaction. The
   // first failing statement's error is returned; nothing is returned partly.
+  // PostgreSQL plans a batch's statements generically (plan_cache_mode =
+  // force_generic_plan), once per connection instead of at every call: a
+  // batch is for statements of fixed shape whose plan does not depend on
+  // the values bound (an index chosen by a key, not by a range's width).
   virtual Result<std::vector<ResultSet>> QueryBatch(std::span<const Statement> statements);
 
   // Convenience overloads: Query("... ?", {Value{int64_t{1}}, Value{"x"}}).

@@ -25,6 +25,9 @@ constexpr Oid kOidOid = 26;
 constexpr Oid kFloat4Oid = 700;
 constexpr Oid kFloat8Oid = 701;
 constexpr Oid kNumericOid = 1700;
+// Sent ahead of a batch (see RunBatch); local to its transaction.
+constexpr const char* kGenericPlans =
+    "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)";
 
 constexpr size_t kMaxCachedStatements = 1000;
 
@@ -313,10 +316,11 @@ struct PostgresDatabase::Connection {
   Result<std::vector<ResultSet>> RunBatch(std::span<const Statement> batch) {
     // Room for the whole batch first: emptying the cache halfway would drop
     // statements prepared for its first part.
-    if (statements.size() + 2 * batch.size() >= kMaxCachedStatements) {
+    if (statements.size() + 2 * batch.size() + 1 >= kMaxCachedStatements) {
       PgResult r(PQexec(conn, "DEALLOCATE ALL"));
       statements.clear();
     }
+    TSUNAGU_ASSIGN_OR_RETURN(std::string generic, PreparedName(kGenericPlans, {}));
     std::vector<std::string> names;
     names.reserve(batch.size());
     for (const Statement& s : batch) {
@@ -327,6 +331,14 @@ struct PostgresDatabase::Connection {
       return core::Internal("database error", TrimmedConnectionMessage(conn));
     }
     Status sent = Status::Ok();
+    // Generic plans for the batch (its implicit transaction ends at the
+    // sync, and the setting with it): batches carry the hot reads of fixed
+    // shape, whose IN lists made the planner keep custom plans, i.e. plan
+    // again at every call (a timeline page spent more time planning than
+    // running its statements).
+    if (PQsendQueryPrepared(conn, generic.c_str(), 0, nullptr, nullptr, nullptr, 0) != 1) {
+      sent = core::Internal("database error", TrimmedConnectionMessage(conn));
+    }
     size_t queued = 0;
     for (size_t i = 0; i < batch.size() && sent.ok(); ++i) {
       Bound bound(batch[i].params);
@@ -344,6 +356,15 @@ struct PostgresDatabase::Connection {
     // after an earlier error) and a null, then comes the sync.
     std::vector<ResultSet> out(batch.size());
     Status first_error = sent;
+    if (sent.ok()) {
+      PgResult r(PQgetResult(conn));
+      if (r == nullptr || PQresultStatus(r.get()) != PGRES_TUPLES_OK) {
+        first_error = r == nullptr ? core::Unavailable("the database connection was lost",
+                                                       TrimmedConnectionMessage(conn))
+                                   : ErrorStatus(conn, r.get());
+      }
+      while (PGresult* rest = PQgetResult(conn)) PQclear(rest);
+    }
     for (size_t i = 0; i < queued; ++i) {
       PgResult r(PQgetResult(conn));
       if (r == nullptr) {

@@ -358,6 +358,23 @@ TEST_P(DatabaseTest, QueryBatchReturnsEachStatementsRowsInOrder) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_P(DatabaseTest, PostgresPlansABatchGenericallyAndOnlyThatBatch) {
+  if (GetParam() != Backend::kPostgres) GTEST_SKIP() << "a PostgreSQL planner setting";
+  // More rounds than the pool has connections: each connection runs a batch
+  // and then a statement of its own.
+  for (int round = 0; round < 12; ++round) {
+    auto rs = db().QueryBatch(std::vector<Statement>{
+        {"SELECT current_setting('plan_cache_mode')", {}}, {"SELECT 1 + ?", {Value{int64_t{1}}}}});
+    ASSERT_TRUE(rs.has_value()) << rs.error().ToString();
+    ASSERT_EQ(rs->size(), 2u);
+    EXPECT_EQ((*rs)[0].rows.at(0).Text(0), "force_generic_plan");
+    EXPECT_EQ((*rs)[1].rows.at(0).Int(0), 2);
+    auto after = db().Query("SELECT current_setting('plan_cache_mode')");
+    ASSERT_TRUE(after.has_value()) << after.error().ToString();
+    EXPECT_EQ(after->rows.at(0).Text(0), "auto");
+  }
+}
+
 TEST_P(DatabaseTest, QueryBatchWithAFailingStatementFailsAndTheConnectionsStayUsable) {
   ASSERT_TRUE(db().Execute("INSERT INTO items (name, qty) VALUES ('x', 1)").has_value());
   const std::vector<Statement> bad_sql = {

@@ -40,6 +40,7 @@
 #include "app/application.hpp"
 #include "app/demo.hpp"
 #include "auth/account_service.hpp"
+#include "care/status_template.hpp"
 #include "consent/consent_service.hpp"
 #include "core/log.hpp"
 #include "core/text.hpp"
@@ -54,6 +55,7 @@ using tsunagu::app::Application;
 namespace core = tsunagu::core;
 namespace registry = tsunagu::registry;
 namespace auth = tsunagu::auth;
+namespace care = tsunagu::care;
 namespace consent = tsunagu::consent;
 namespace store = tsunagu::store;
 using store::Value;
@@ -350,8 +352,8 @@ core::Status WritePosts(Application& app, const State& state, int64_t from, int6
   Inserter posts(*tx,
                  "INSERT INTO care_posts (id, group_id, patient_id, author_id, kind, title, body, "
                  "search_text, to_family, draft, created_at, published_at, sort_at, "
-                 "author_occupation)",
-                 14, 100);
+                 "author_occupation, value_text, comment_count)",
+                 16, 100);
   Inserter values(*tx, "INSERT INTO care_post_values (post_id, patient_id, position, item, value)",
                   5, 300, &posts);
   Inserter reads(*tx, "INSERT INTO care_reads (post_id, user_id, read_at)", 3, 500, &posts);
@@ -375,25 +377,27 @@ core::Status WritePosts(Application& app, const State& state, int64_t from, int6
       std::string title = kTitles[(h >> 8) % kTitles.size()];
       std::string body = std::string(kPhrases[(h >> 16) % kPhrases.size()]) + "。" +
                          kPhrases[(h >> 24) % kPhrases.size()] + "。";
-      TSUNAGU_RETURN_IF_ERROR(posts.Add(
-          {Value{id}, Value{g + 1}, Value{patient}, Value{author},
-           Value{std::string(status ? "status" : "message")}, Value{title}, Value{body},
-           Value{core::FoldKana(title + "\n" + body)}, Value{int64_t{0}}, Value{int64_t{0}},
-           Value{at}, Value{at}, Value{at}, Value{OccupationCode(author_index)}}));
+      // Positions follow the status template's catalogue order.
+      std::vector<care::TemplateValue> filled;
       if (status) {
         const int64_t sys = 110 + static_cast<int64_t>((h >> 32) % 50);
         const int64_t dia = 60 + static_cast<int64_t>((h >> 40) % 30);
         const int64_t t10 = 358 + static_cast<int64_t>((h >> 48) % 20);
-        // Positions follow the status template's catalogue order.
+        filled = {{"vital.bp_systolic", std::to_string(sys)},
+                  {"vital.bp_diastolic", std::to_string(dia)},
+                  {"vital.temperature", std::to_string(t10 / 10) + "." + std::to_string(t10 % 10)}};
+      }
+      const bool commented = j % 5 == 0;
+      TSUNAGU_RETURN_IF_ERROR(posts.Add(
+          {Value{id}, Value{g + 1}, Value{patient}, Value{author},
+           Value{std::string(status ? "status" : "message")}, Value{title}, Value{body},
+           Value{core::FoldKana(title + "\n" + body)}, Value{int64_t{0}}, Value{int64_t{0}},
+           Value{at}, Value{at}, Value{at}, Value{OccupationCode(author_index)},
+           Value{care::EncodeTemplateValues(filled)}, Value{int64_t{commented ? 1 : 0}}}));
+      for (const auto& v : filled) {
+        const int64_t position = care::FindTemplateItem(v.item) - care::StatusTemplate().data();
         TSUNAGU_RETURN_IF_ERROR(
-            values.Add({Value{id}, Value{patient}, Value{int64_t{6}},
-                        Value{std::string("vital.bp_systolic")}, Value{std::to_string(sys)}}));
-        TSUNAGU_RETURN_IF_ERROR(
-            values.Add({Value{id}, Value{patient}, Value{int64_t{7}},
-                        Value{std::string("vital.bp_diastolic")}, Value{std::to_string(dia)}}));
-        TSUNAGU_RETURN_IF_ERROR(values.Add(
-            {Value{id}, Value{patient}, Value{int64_t{9}}, Value{std::string("vital.temperature")},
-             Value{std::to_string(t10 / 10) + "." + std::to_string(t10 % 10)}}));
+            values.Add({Value{id}, Value{patient}, Value{position}, Value{v.item}, Value{v.value}}));
       }
       // About a quarter of the other members read each post (fewer of the newest).
       const int modulo = j >= state.posts - 30 ? 8 : 4;
@@ -402,7 +406,7 @@ core::Status WritePosts(Application& app, const State& state, int64_t from, int6
         if (reader == author || Mix(h + k) % modulo != 0) continue;
         TSUNAGU_RETURN_IF_ERROR(reads.Add({Value{id}, Value{reader}, Value{at + 3600000}}));
       }
-      if (j % 5 == 0) {
+      if (commented) {
         TSUNAGU_RETURN_IF_ERROR(comments.Add(
             {Value{id}, Value{id}, Value{state.first_user_id + members[(h >> 4) % members.size()]},
              Value{std::string("確認しました。ありがとうございます。")}, Value{at + 1800000}}));

@@ -86,7 +86,7 @@ json::object SummaryJson(const PostSummary& s) {
   o["read"] = s.read;
   o["read_count"] = s.read_count;
   o["audience_count"] = s.audience_count;
-  o["comment_count"] = s.comment_count;
+  o["comment_count"] = s.post.comment_count;
   json::array pins;
   for (const auto& c : s.pins) pins.push_back(json::string(c));
   o["pins"] = std::move(pins);

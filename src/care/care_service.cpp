@@ -157,7 +157,7 @@ std::string SearchText(const NewPost& post, const std::vector<TemplateValue>& va
 
 constexpr const char* kPostColumns =
     "p.id, p.group_id, p.author_id, p.kind, p.title, p.body, p.to_family, p.draft, p.created_at, "
-    "p.published_at";
+    "p.published_at, p.value_text, p.comment_count";
 constexpr const char* kFileColumns = "id, post_id, file_name, content_type, kind, size";
 constexpr const char* kGroupSelect =
     "SELECT id, patient_id, name, owner_id, facility_id, archived_at, created_at, approval FROM "
@@ -250,6 +250,8 @@ Post PostFromRow(const store::Row& r) {
   p.draft = r.Int(7) != 0;
   p.created_at = r.Int(8);
   p.published_at = r.Int(9);
+  p.values = DecodeTemplateValues(r.Text(10));
+  p.comment_count = r.Int(11);
   return p;
 }
 
@@ -370,7 +372,23 @@ CREATE INDEX care_groups_approval ON care_groups (approval, created_at)
            // all the group's rows. Not on PostgreSQL: it reads the row anyway,
            // and its B-tree refuses entries over ~2.7 KB.
            "{{SQLITE:CREATE INDEX care_posts_search ON care_posts (group_id, sort_at, id, "
-           "deleted_at, draft, author_id, to_family, search_text)}}"}};
+           "deleted_at, draft, author_id, to_family, search_text)}}",
+           // A page of posts reads each post's template values and comment
+           // count with its row instead of one lookup per post in
+           // care_post_values and care_comments (EncodeTemplateValues; the
+           // rows stay for the time series and the comments themselves).
+           R"sql(
+ALTER TABLE care_posts ADD COLUMN value_text TEXT NOT NULL DEFAULT '';
+ALTER TABLE care_posts ADD COLUMN comment_count BIGINT NOT NULL DEFAULT 0;
+{{SQLITE:UPDATE care_posts SET value_text = (SELECT json_group_array(json_array(v.item, v.value))
+  FROM (SELECT item, value FROM care_post_values WHERE post_id = care_posts.id ORDER BY position) v)
+  WHERE id IN (SELECT post_id FROM care_post_values)}};
+{{POSTGRES:UPDATE care_posts p SET value_text = (SELECT json_agg(json_build_array(v.item, v.value)
+  ORDER BY v.position)::text FROM care_post_values v WHERE v.post_id = p.id)
+  WHERE p.id IN (SELECT post_id FROM care_post_values)}};
+UPDATE care_posts SET comment_count = (SELECT COUNT(*) FROM care_comments c
+  WHERE c.post_id = care_posts.id) WHERE id IN (SELECT post_id FROM care_comments)
+)sql"}};
 }
 
 void CareService::Audit(const Actor& actor, const std::string& action, const std::string& object,
@@ -562,11 +580,7 @@ Result<Post> CareService::LoadPost(int64_t post_id, int64_t* deleted_at) const {
                                               {Value{post_id}}));
   if (rs.empty()) return core::NotFound("post not found");
   Post p = PostFromRow(rs.rows[0]);
-  *deleted_at = rs.rows[0].Int(10);
-  TSUNAGU_ASSIGN_OR_RETURN(auto values, db_.Query("SELECT item, value FROM care_post_values "
-                                                  "WHERE post_id = ? ORDER BY position",
-                                                  {Value{post_id}}));
-  for (const auto& r : values.rows) p.values.push_back({r.Text(0), r.Text(1)});
+  *deleted_at = rs.rows[0].Int(12);
   TSUNAGU_ASSIGN_OR_RETURN(auto files,
                            db_.Query(std::string("SELECT ") + kFileColumns +
                                          " FROM care_files WHERE post_id = ? ORDER BY position",
@@ -934,13 +948,14 @@ Result<Post> CareService::CreatePost(const Actor& actor, int64_t group_id, const
     TSUNAGU_ASSIGN_OR_RETURN(
         auto rs,
         tx->Query("INSERT INTO care_posts (group_id, patient_id, author_id, "
-                  "author_occupation, kind, title, body, search_text, to_family, draft, "
-                  "created_at, published_at, sort_at) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                  "author_occupation, kind, title, body, search_text, value_text, to_family, "
+                  "draft, created_at, published_at, sort_at) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                   {Value{group_id}, Value{access.group.patient_id}, Value{actor.user_id},
                    Value{std::string(auth::ToString(actor.occupation))},
                    Value{std::string(ToString(clean.kind))}, Value{clean.title}, Value{clean.body},
-                   Value{SearchText(clean, values, files)}, Value{int64_t{clean.to_family ? 1 : 0}},
+                   Value{SearchText(clean, values, files)}, Value{EncodeTemplateValues(values)},
+                   Value{int64_t{clean.to_family ? 1 : 0}},
                    Value{int64_t{clean.draft ? 1 : 0}}, Value{now},
                    Value{clean.draft ? int64_t{0} : now}, Value{now}}));
     int64_t id = rs.rows.at(0).Int(0);
@@ -1044,25 +1059,19 @@ Result<std::vector<PostSummary>> CareService::Summaries(int64_t viewer_id, std::
   const std::string in = " IN (" + store::Placeholders(ids.size()) + ")";
   std::vector<Value> pin_params{Value{viewer_id}};
   pin_params.insert(pin_params.end(), ids.begin(), ids.end());
-  // One batch for the whole page: one round trip on PostgreSQL.
+  // One batch for the whole page: one round trip on PostgreSQL. The
+  // template values and the comment count come with the post's row.
   std::vector<store::Statement> batch{
       {"SELECT post_id, user_id FROM care_reads WHERE post_id" + in, ids},
-      {"SELECT post_id, COUNT(*) FROM care_comments WHERE post_id" + in + " GROUP BY post_id", ids},
       {"SELECT post_id, color FROM care_pins WHERE user_id = ? AND post_id" + in, pin_params}};
   if (complete) {
-    batch.push_back({"SELECT post_id, item, value FROM care_post_values WHERE post_id" + in +
-                         " ORDER BY post_id, position",
-                     ids});
     batch.push_back({std::string("SELECT ") + kFileColumns + " FROM care_files WHERE post_id" + in +
                          " ORDER BY post_id, position",
                      ids});
   }
   TSUNAGU_ASSIGN_OR_RETURN(auto results, db_.QueryBatch(batch));
   if (complete) {
-    for (const auto& r : results[3].rows) {
-      posts[index.at(r.Int(0))].values.push_back({r.Text(1), r.Text(2)});
-    }
-    for (const auto& r : results[4].rows) {
+    for (const auto& r : results[2].rows) {
       posts[index.at(r.Int(1))].attachments.push_back(AttachmentFromRow(r));
     }
     NameAuthors(posts, members);
@@ -1121,8 +1130,7 @@ Result<std::vector<PostSummary>> CareService::Summaries(int64_t viewer_id, std::
     }
     if (uid == viewer_id) s.read = true;
   }
-  for (const auto& r : results[1].rows) out[index.at(r.Int(0))].comment_count = r.Int(1);
-  for (const auto& r : results[2].rows) out[index.at(r.Int(0))].pins.push_back(r.Text(1));
+  for (const auto& r : results[1].rows) out[index.at(r.Int(0))].pins.push_back(r.Text(1));
   const auto& colors = PinColors();
   auto rank = [&](const std::string& c) { return std::find(colors.begin(), colors.end(), c); };
   for (auto& s : out) {
@@ -1430,10 +1438,15 @@ Result<Comment> CareService::AddComment(const Actor& actor, int64_t post_id,
   if (text.empty()) return core::InvalidInput("body is required");
   TSUNAGU_RETURN_IF_ERROR(CheckText("body", text, kMaxCommentChars));
   int64_t now = clock_.NowMillis();
+  TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin());
   TSUNAGU_ASSIGN_OR_RETURN(
-      auto rs, db_.Query("INSERT INTO care_comments (post_id, author_id, body, created_at) "
+      auto rs, tx->Query("INSERT INTO care_comments (post_id, author_id, body, created_at) "
                          "VALUES (?, ?, ?, ?) RETURNING id",
                          {Value{post_id}, Value{actor.user_id}, Value{text}, Value{now}}));
+  TSUNAGU_RETURN_IF_ERROR(
+      tx->Execute("UPDATE care_posts SET comment_count = comment_count + 1 WHERE id = ?",
+                  {Value{post_id}}));
+  TSUNAGU_RETURN_IF_ERROR(tx->Commit());
   int64_t id = rs.rows.at(0).Int(0);
   Audit(actor, action, PostObject(post_id), access.group.regional_id, "success",
         "comment:" + std::to_string(id));

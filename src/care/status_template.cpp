@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <map>
 
+#include <boost/json.hpp>
+
 #include "core/text.hpp"
 
 namespace tsunagu::care {
@@ -186,6 +188,34 @@ core::Result<std::vector<TemplateValue>> ValidateTemplateValues(
   for (const auto& item : StatusTemplate()) {
     auto it = filled.find(std::string(item.key));
     if (it != filled.end()) out.push_back({it->first, it->second});
+  }
+  return out;
+}
+
+std::string EncodeTemplateValues(const std::vector<TemplateValue>& values) {
+  if (values.empty()) return "";
+  boost::json::array out;
+  out.reserve(values.size());
+  for (const auto& v : values) out.push_back(boost::json::array{v.item, v.value});
+  return boost::json::serialize(out);
+}
+
+std::vector<TemplateValue> DecodeTemplateValues(std::string_view text) {
+  std::vector<TemplateValue> out;
+  if (text.empty()) return out;
+  unsigned char buffer[2048];
+  boost::json::monotonic_resource arena(buffer, sizeof buffer);
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(text, ec, &arena);
+  const boost::json::array* pairs = ec ? nullptr : parsed.if_array();
+  if (pairs == nullptr) return out;
+  out.reserve(pairs->size());
+  for (const auto& pair : *pairs) {
+    const boost::json::array* kv = pair.if_array();
+    if (kv == nullptr || kv->size() != 2 || !(*kv)[0].is_string() || !(*kv)[1].is_string()) {
+      continue;
+    }
+    out.push_back({std::string((*kv)[0].get_string()), std::string((*kv)[1].get_string())});
   }
   return out;
 }

@@ -45,4 +45,12 @@ const TemplateItem* FindTemplateItem(std::string_view key);
 core::Result<std::vector<TemplateValue>> ValidateTemplateValues(
     const std::vector<TemplateValue>& values);
 
+// A post's filled items as stored with the post (care_posts.value_text), so
+// that a page of posts needs no read per post: a JSON array of [item, value]
+// pairs, in the order given ("" for none). The rows of care_post_values stay
+// the source of the per-item time series.
+std::string EncodeTemplateValues(const std::vector<TemplateValue>& values);
+// Tolerant: text that is not such an array gives no values.
+std::vector<TemplateValue> DecodeTemplateValues(std::string_view text);
+
 }  // namespace tsunagu::care

@@ -135,6 +135,7 @@ struct Post {
   int64_t created_at = 0;
   int64_t published_at = 0;             // 0 while a draft
   std::vector<Attachment> attachments;  // upload order
+  int64_t comment_count = 0;
 };
 
 struct Comment {
@@ -158,7 +159,6 @@ struct PostSummary {
   bool read = false;           // by the viewer (own posts count as read)
   int64_t read_count = 0;      // readers among the current audience
   int64_t audience_count = 0;  // current members who may see it, author excluded
-  int64_t comment_count = 0;
   std::vector<std::string> pins;  // the viewer's own colour labels, in PinColors() order
 };
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <tuple>
 
 #include "auth/account_service.hpp"
 #include "auth/password_hasher.hpp"
@@ -23,9 +24,8 @@ class CareServiceTest : public clinical::ClinicalDbTest {
   void SetUp() override {
     ClinicalDbTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    ASSERT_TRUE(store::ApplyMigrations(
-                    db(), {auth::AccountService::Migrations(), CareService::Migrations()})
-                    .ok());
+    ASSERT_TRUE(
+        store::ApplyMigrations(db(), {auth::AccountService::Migrations(), CareMigrations()}).ok());
     hasher_ = std::make_unique<auth::PasswordHasher>(auth::PasswordHasher::MinimumLimits());
     accounts_ = std::make_unique<auth::AccountService>(db(), clock_, *hasher_);
     care_ =
@@ -46,6 +46,10 @@ class CareServiceTest : public clinical::ClinicalDbTest {
     Consent(patient_, 0, station_, consent::Scope::kCareTeam);
     Consent(patient_, 0, 0, consent::Scope::kFamily);
   }
+
+  // The care schema the test starts from (all of it unless a test of a
+  // migration says otherwise).
+  virtual store::MigrationSet CareMigrations() { return CareService::Migrations(); }
 
   Actor As(const auth::User& u) {
     Actor a;
@@ -443,7 +447,11 @@ TEST_P(CareServiceTest, CommentsAreShownOldestFirst) {
   ASSERT_EQ(opened->comments.size(), 2u);
   EXPECT_EQ(opened->comments[0].body, "様子を見ましょう");
   EXPECT_EQ(opened->comments[1].author_name, "helperさん");
-  EXPECT_EQ(opened->summary.comment_count, 2);
+  EXPECT_EQ(opened->summary.post.comment_count, 2);
+  auto page = care_->Timeline(As(doctor_), g, {});
+  ASSERT_TRUE(page.has_value());
+  ASSERT_EQ(page->size(), 1u);
+  EXPECT_EQ(page->at(0).post.comment_count, 2);
 }
 
 TEST_P(CareServiceTest, SearchNeedsEveryWordAndFoldsKana) {
@@ -928,6 +936,82 @@ TEST_P(CareServiceTest, SeriesListsNumericItemsOldestFirst) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CareServiceTest, tsunagu::testing::AllBackends(),
+                         tsunagu::testing::BackendParamName);
+
+// A database whose posts were written before the posts' rows carried their
+// template values and comment count: the migration fills both in.
+class CareValuesMigrationTest : public CareServiceTest {
+ protected:
+  store::MigrationSet CareMigrations() override {
+    store::MigrationSet before = CareService::Migrations();
+    before.steps.pop_back();
+    return before;
+  }
+};
+
+TEST_P(CareValuesMigrationTest, PostsWrittenBeforeShowTheirValuesAndCommentCounts) {
+  int64_t g = MakeGroup();  // groups and members are unchanged by the step
+  auto insert_post = [&](int64_t id, const std::string& kind, int64_t at) {
+    ASSERT_TRUE(db().Execute("INSERT INTO care_posts (id, group_id, patient_id, author_id, "
+                             "author_occupation, kind, title, body, search_text, to_family, "
+                             "draft, created_at, published_at, sort_at) VALUES "
+                             "(?, ?, ?, ?, 'visiting_nurse', ?, '今日の様子', '', '', 0, 0, ?, "
+                             "?, ?)",
+                             {store::Value{id}, store::Value{g}, store::Value{patient_.id},
+                              store::Value{nurse_.id}, store::Value{kind}, store::Value{at},
+                              store::Value{at}, store::Value{at}})
+                    .has_value());
+  };
+  insert_post(101, "status", 1000);
+  insert_post(102, "message", 2000);
+  // Written out of catalogue order; a text value with a quote and a line break.
+  const std::vector<std::tuple<int64_t, std::string, std::string>> values = {
+      {9, "vital.temperature", "36.8"},
+      {6, "vital.bp_systolic", "128"},
+      {30, "note.text", "足の \"むくみ\"\nあり"},
+      {7, "vital.bp_diastolic", "78"}};
+  for (const auto& [position, item, value] : values) {
+    ASSERT_TRUE(db().Execute("INSERT INTO care_post_values (post_id, patient_id, position, item, "
+                             "value) VALUES (101, ?, ?, ?, ?)",
+                             {store::Value{patient_.id}, store::Value{position},
+                              store::Value{item}, store::Value{value}})
+                    .has_value());
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(db().Execute("INSERT INTO care_comments (post_id, author_id, body, created_at) "
+                             "VALUES (102, ?, '了解です', 3000)",
+                             {store::Value{doctor_.id}})
+                    .has_value());
+  }
+
+  ASSERT_TRUE(store::ApplyMigrations(db(), {CareService::Migrations()}).ok());
+  auto page = care_->Timeline(As(doctor_), g, {});
+  ASSERT_TRUE(page.has_value()) << page.error().ToString();
+  ASSERT_EQ(page->size(), 2u);
+  const Post& message = page->at(0).post;
+  const Post& status = page->at(1).post;
+  EXPECT_EQ(message.id, 102);
+  EXPECT_EQ(message.comment_count, 3);
+  EXPECT_TRUE(message.values.empty());
+  EXPECT_EQ(status.comment_count, 0);
+  const std::vector<TemplateValue> in_order = {{"vital.bp_systolic", "128"},
+                                               {"vital.bp_diastolic", "78"},
+                                               {"vital.temperature", "36.8"},
+                                               {"note.text", "足の \"むくみ\"\nあり"}};
+  ASSERT_EQ(status.values.size(), in_order.size());
+  EXPECT_EQ(status.values[0], in_order[0]);
+  EXPECT_EQ(status.values[3], in_order[3]);
+  auto opened = care_->OpenPost(As(doctor_), 101);
+  ASSERT_TRUE(opened.has_value()) << opened.error().ToString();
+  EXPECT_EQ(opened->summary.post.values, in_order);
+  // Posts written afterwards keep both up to date.
+  ASSERT_TRUE(care_->AddComment(As(nurse_), 101, "ありがとうございます").has_value());
+  auto again = care_->Timeline(As(doctor_), g, {});
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->at(1).post.comment_count, 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CareValuesMigrationTest, tsunagu::testing::AllBackends(),
                          tsunagu::testing::BackendParamName);
 
 }  // namespace

@@ -74,5 +74,20 @@ TEST(StatusTemplateTest, EachOccupationHasItsOwnTemplateOfKnownCategories) {
   }
 }
 
+TEST(StatusTemplateTest, StoredValuesReadBackAsWritten) {
+  const std::vector<TemplateValue> values = {{"vital.bp_systolic", "128"},
+                                             {"note.text", "足の \"むくみ\"\nあり \\ 様子見"}};
+  const std::string stored = EncodeTemplateValues(values);
+  EXPECT_EQ(DecodeTemplateValues(stored), values);
+  EXPECT_EQ(EncodeTemplateValues({}), "");
+  EXPECT_TRUE(DecodeTemplateValues("").empty());
+  EXPECT_TRUE(DecodeTemplateValues("[]").empty());
+  // Unreadable or foreign text gives no values rather than an error.
+  EXPECT_TRUE(DecodeTemplateValues("not json").empty());
+  EXPECT_TRUE(DecodeTemplateValues("{\"a\":1}").empty());
+  const std::vector<TemplateValue> kept = {{"mood.level", "good"}};
+  EXPECT_EQ(DecodeTemplateValues(R"([["mood.level","good"],[1,2],["only one"]])"), kept);
+}
+
 }  // namespace
 }  // namespace tsunagu::care

@@ -396,8 +396,8 @@ core::Status WritePosts(Application& app, const State& state, int64_t from, int6
            Value{care::EncodeTemplateValues(filled)}, Value{int64_t{commented ? 1 : 0}}}));
       for (const auto& v : filled) {
         const int64_t position = care::FindTemplateItem(v.item) - care::StatusTemplate().data();
-        TSUNAGU_RETURN_IF_ERROR(
-            values.Add({Value{id}, Value{patient}, Value{position}, Value{v.item}, Value{v.value}}));
+        TSUNAGU_RETURN_IF_ERROR(values.Add(
+            {Value{id}, Value{patient}, Value{position}, Value{v.item}, Value{v.value}}));
       }
       // About a quarter of the other members read each post (fewer of the newest).
       const int modulo = j >= state.posts - 30 ? 8 : 4;

@@ -955,9 +955,8 @@ Result<Post> CareService::CreatePost(const Actor& actor, int64_t group_id, const
                    Value{std::string(auth::ToString(actor.occupation))},
                    Value{std::string(ToString(clean.kind))}, Value{clean.title}, Value{clean.body},
                    Value{SearchText(clean, values, files)}, Value{EncodeTemplateValues(values)},
-                   Value{int64_t{clean.to_family ? 1 : 0}},
-                   Value{int64_t{clean.draft ? 1 : 0}}, Value{now},
-                   Value{clean.draft ? int64_t{0} : now}, Value{now}}));
+                   Value{int64_t{clean.to_family ? 1 : 0}}, Value{int64_t{clean.draft ? 1 : 0}},
+                   Value{now}, Value{clean.draft ? int64_t{0} : now}, Value{now}}));
     int64_t id = rs.rows.at(0).Int(0);
     for (const auto& v : values) {
       int64_t position = FindTemplateItem(v.item) - StatusTemplate().data();
@@ -1443,9 +1442,8 @@ Result<Comment> CareService::AddComment(const Actor& actor, int64_t post_id,
       auto rs, tx->Query("INSERT INTO care_comments (post_id, author_id, body, created_at) "
                          "VALUES (?, ?, ?, ?) RETURNING id",
                          {Value{post_id}, Value{actor.user_id}, Value{text}, Value{now}}));
-  TSUNAGU_RETURN_IF_ERROR(
-      tx->Execute("UPDATE care_posts SET comment_count = comment_count + 1 WHERE id = ?",
-                  {Value{post_id}}));
+  TSUNAGU_RETURN_IF_ERROR(tx->Execute(
+      "UPDATE care_posts SET comment_count = comment_count + 1 WHERE id = ?", {Value{post_id}}));
   TSUNAGU_RETURN_IF_ERROR(tx->Commit());
   int64_t id = rs.rows.at(0).Int(0);
   Audit(actor, action, PostObject(post_id), access.group.regional_id, "success",

@@ -1,12 +1,11 @@
 #include "care/status_template.hpp"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <map>
-
-#include <boost/json.hpp>
 
 #include "core/text.hpp"
 

@@ -156,9 +156,9 @@ struct Reader {
 // A post as listed in the timeline, with the viewer's read state.
 struct PostSummary {
   Post post;
-  bool read = false;           // by the viewer (own posts count as read)
-  int64_t read_count = 0;      // readers among the current audience
-  int64_t audience_count = 0;  // current members who may see it, author excluded
+  bool read = false;              // by the viewer (own posts count as read)
+  int64_t read_count = 0;         // readers among the current audience
+  int64_t audience_count = 0;     // current members who may see it, author excluded
   std::vector<std::string> pins;  // the viewer's own colour labels, in PinColors() order
 };
 

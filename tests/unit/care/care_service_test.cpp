@@ -973,8 +973,8 @@ TEST_P(CareValuesMigrationTest, PostsWrittenBeforeShowTheirValuesAndCommentCount
   for (const auto& [position, item, value] : values) {
     ASSERT_TRUE(db().Execute("INSERT INTO care_post_values (post_id, patient_id, position, item, "
                              "value) VALUES (101, ?, ?, ?, ?)",
-                             {store::Value{patient_.id}, store::Value{position},
-                              store::Value{item}, store::Value{value}})
+                             {store::Value{patient_.id}, store::Value{position}, store::Value{item},
+                              store::Value{value}})
                     .has_value());
   }
   for (int i = 0; i < 3; ++i) {

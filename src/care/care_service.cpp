@@ -1269,15 +1269,18 @@ Result<std::vector<FoundPost>> CareService::Search(const Actor& actor, const Tim
   // One branch per group, each walking that group's timeline index newest
   // first for at most offset + limit matches, then the newest of them all:
   // a page costs about groups x page rows instead of every post of every
-  // group (a single "group_id IN (...)" query must sort them all).
+  // group (a single "group_id IN (...)" query must sort them all). The
+  // branches yield ids only, and only the page's rows are read: on SQLite
+  // the branches then never leave the search index (a common word would
+  // otherwise read a full page of rows in every group).
   const int64_t per_group = int64_t{query.offset} + query.limit;
   std::string sql;
   std::vector<Value> params;
   for (size_t i = 0; i < group_ids.size(); ++i) {
     if (i) sql += " UNION ALL ";
-    sql += std::string("SELECT * FROM (SELECT ") + kPostColumns +
-           ", p.sort_at FROM care_posts p WHERE p.group_id = ? AND p.deleted_at = 0 AND "
-           "(p.draft = 0 OR p.author_id = ?)";
+    sql +=
+        "SELECT * FROM (SELECT p.id, p.sort_at FROM care_posts p WHERE p.group_id = ? AND "
+        "p.deleted_at = 0 AND (p.draft = 0 OR p.author_id = ?)";
     if (actor.IsFamily()) sql += " AND p.to_family = 1 AND p.draft = 0";
     sql += filters + " ORDER BY p.sort_at DESC, p.id DESC" + store::LimitSql(per_group, 0) + ") g" +
            std::to_string(i);
@@ -1285,8 +1288,10 @@ Result<std::vector<FoundPost>> CareService::Search(const Actor& actor, const Tim
     params.emplace_back(actor.user_id);
     params.insert(params.end(), filter_params.begin(), filter_params.end());
   }
-  sql = std::string("SELECT ") + kPostColumns + " FROM (" + sql +
-        ") p ORDER BY p.sort_at DESC, p.id DESC" + store::LimitSql(query.limit, query.offset);
+  sql = std::string("SELECT ") + kPostColumns +
+        " FROM care_posts p WHERE p.id IN (SELECT id FROM (" + sql +
+        ") u ORDER BY sort_at DESC, id DESC" + store::LimitSql(query.limit, query.offset) +
+        ") ORDER BY p.sort_at DESC, p.id DESC";
   TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(sql, params));
   std::vector<Post> posts;
   std::set<int64_t> page_groups;

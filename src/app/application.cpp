@@ -1,6 +1,7 @@
 #include "app/application.hpp"
 
 #include <filesystem>
+#include <thread>
 
 #include "audit/audit_head_signer.hpp"
 #include "audit/audit_log.hpp"
@@ -285,12 +286,33 @@ int Application::Serve() {
   notifier.Start();
   audit::AuditHeadSigner head_signer(*m.audit);
   head_signer.Start();
+  // Rows stored before summaries were (an upgraded database) get theirs in
+  // the background; lists read correctly meanwhile, only slower.
+  std::jthread summary_filler([&resources = *m.resources](std::stop_token stop) {
+    std::string after;
+    size_t filled = 0;
+    while (!stop.stop_requested()) {
+      auto n = resources.FillSummaries(after);
+      if (!n.has_value()) {
+        core::LogError("clinical.summaries_failed", {{"error", n.error().ToString()}});
+        return;
+      }
+      if (*n == 0) break;
+      if (filled == 0) core::LogInfo("clinical.summaries_filling");
+      filled += *n;
+    }
+    if (filled > 0) {
+      core::LogInfo("clinical.summaries_filled", {{"rows", std::to_string(filled)}});
+    }
+  });
   core::LogInfo(
       "server.started",
       {{"url", m.config.PublicUrl()},
        {"port", std::to_string(server.port())},
        {"database", m.db->dialect() == store::Dialect::kSqlite ? "sqlite" : "postgresql"}});
   server.Run();
+  summary_filler.request_stop();
+  summary_filler.join();
   m.care->SetListener(nullptr);
   notifier.Stop();
   if (mllp) mllp->Stop();

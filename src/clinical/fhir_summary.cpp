@@ -180,7 +180,111 @@ void SummarizeObservation(const json::value& v, ResourceSummary& s) {
   if (!lab.value_text.empty()) s.lab = std::move(lab);
 }
 
+// `text` cut to at most `max` bytes at a UTF-8 character boundary, with "…"
+// when cut.
+std::string Cut(const std::string& text, size_t max) {
+  if (text.size() <= max) return text;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end) + "…";
+}
+
+std::string EncodeSummary(const ResourceRecord& r, const ResourceSummary& s, size_t max_text) {
+  auto text = [max_text](const std::string& t) { return json::string(Cut(t, max_text)); };
+  json::object o;
+  if (!r.code_system.empty()) o["s"] = text(r.code_system);
+  if (!r.code.empty()) o["c"] = text(r.code);
+  if (!r.display.empty()) o["d"] = text(r.display);
+  if (!r.effective_end.empty()) o["e"] = text(r.effective_end);
+  if (!s.fields.empty()) {
+    json::array fields;
+    fields.reserve(s.fields.size());
+    for (const auto& [key, value] : s.fields) fields.push_back(json::array{key, text(value)});
+    o["f"] = std::move(fields);
+  }
+  auto number = [](const std::optional<double>& v) { return v ? json::value(*v) : json::value(); };
+  // Lab values and medication details are the fields above, under their
+  // keys; only what the fields do not hold is stored besides.
+  if (s.lab) o["l"] = json::array{number(s.lab->value), number(s.lab->low), number(s.lab->high)};
+  if (s.medication) o["m"] = text(s.medication->yj_code);
+  return json::serialize(o);
+}
+
 }  // namespace
+
+std::string EncodeStoredSummary(const ResourceRecord& record, const ResourceSummary& summary) {
+  std::string out = EncodeSummary(record, summary, kMaxStoredSummary);
+  // A summary that long is rare (a free-text display or note): cut every
+  // text shorter until it fits; at 0 only the keys are left.
+  for (size_t max_text : {size_t{96}, size_t{24}, size_t{0}}) {
+    if (out.size() <= kMaxStoredSummary) break;
+    out = EncodeSummary(record, summary, max_text);
+  }
+  return out;
+}
+
+bool DecodeStoredSummary(std::string_view text, ResourceRecord& record, ResourceSummary& summary) {
+  unsigned char arena[4096];
+  json::monotonic_resource memory(arena, sizeof arena);
+  boost::system::error_code ec;
+  json::value v = json::parse(text, ec, &memory);
+  if (ec || !v.is_object()) return false;
+  const json::object& o = v.get_object();
+  auto string = [&o](std::string_view key) -> std::string {
+    const json::value* x = o.if_contains(key);
+    return x && x->is_string() ? std::string(x->get_string()) : std::string();
+  };
+  ResourceSummary s;
+  if (const json::value* fields = o.if_contains("f")) {
+    if (!fields->is_array()) return false;
+    s.fields.reserve(fields->get_array().size());
+    for (const json::value& pair : fields->get_array()) {
+      const json::array* kv = pair.if_array();
+      if (!kv || kv->size() != 2 || !(*kv)[0].is_string() || !(*kv)[1].is_string()) return false;
+      s.fields.emplace_back(std::string((*kv)[0].get_string()), std::string((*kv)[1].get_string()));
+    }
+  }
+  auto field = [&s](std::string_view key) -> std::string {
+    for (const auto& [k, value] : s.fields) {
+      if (k == key) return value;
+    }
+    return {};
+  };
+  if (const json::value* lab = o.if_contains("l")) {
+    const json::array* numbers = lab->if_array();
+    if (!numbers || numbers->size() != 3) return false;
+    LabValue l;
+    std::optional<double>* targets[] = {&l.value, &l.low, &l.high};
+    for (size_t i = 0; i < 3; ++i) {
+      const json::value& n = (*numbers)[i];
+      if (n.is_number()) *targets[i] = n.to_number<double>();
+    }
+    l.value_text = field("value");
+    l.unit = field("unit");
+    l.range_text = field("reference_range");
+    l.flag = field("flag");
+    l.abnormal = IsAbnormalFlag(l.flag);
+    s.lab = std::move(l);
+  }
+  if (o.contains("m")) {
+    MedicationInfo m;
+    m.name = field("medication");
+    m.yj_code = string("m");
+    m.dose = field("dose");
+    m.unit = field("unit");
+    m.frequency = field("frequency");
+    m.days = field("days");
+    m.route = field("route");
+    m.quantity = field("quantity");
+    s.medication = std::move(m);
+  }
+  record.code_system = string("s");
+  record.code = string("c");
+  record.display = string("d");
+  record.effective_end = string("e");
+  summary = std::move(s);
+  return true;
+}
 
 bool IsYjCodeSystem(std::string_view system) {
   if (system == kYjCodeSystem || system == "urn:oid:1.2.392.100495.20.1.74" ||

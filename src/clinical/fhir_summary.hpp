@@ -21,6 +21,7 @@ inline constexpr std::string_view kYjCodeSystem = "urn:oid:1.2.392.100495.20.1.7
 bool IsYjCodeSystem(std::string_view system);
 
 struct LabValue {
+  bool operator==(const LabValue&) const = default;
   std::optional<double> value;  // valueQuantity.value (or a numeric valueString)
   std::string value_text;       // the value as shown ("5.6", "陰性", "<0.5")
   std::string unit;
@@ -31,6 +32,7 @@ struct LabValue {
 };
 
 struct MedicationInfo {
+  bool operator==(const MedicationInfo&) const = default;
   std::string name;       // medication text
   std::string yj_code;    // "" when the resource carries no YJ code
   std::string dose;       // "1"
@@ -46,10 +48,23 @@ struct ResourceSummary {
   std::vector<std::pair<std::string, std::string>> fields;
   std::optional<LabValue> lab;               // Observation with a value
   std::optional<MedicationInfo> medication;  // MedicationRequest / Dispense / Administration
+  bool operator==(const ResourceSummary&) const = default;
 };
 
 // Never fails: unreadable JSON gives an empty summary.
 ResourceSummary Summarize(const ResourceRecord& record);
+
+// What a list of resources shows of each one besides its key columns,
+// stored with the resource at write time (ResourceStore's "summary" column)
+// so that a timeline page is read from an index alone, without the JSON:
+// code_system, code, display, effective_end and the summary, as compact JSON
+// of at most kMaxStoredSummary bytes (when longer, every text is cut at a
+// character boundary and ends in "…"; the resource itself keeps it all).
+inline constexpr size_t kMaxStoredSummary = 1800;
+std::string EncodeStoredSummary(const ResourceRecord& record, const ResourceSummary& summary);
+// Sets record.code_system, code, display and effective_end and the summary
+// from EncodeStoredSummary's text. False, changing nothing, for other text.
+bool DecodeStoredSummary(std::string_view text, ResourceRecord& record, ResourceSummary& summary);
 
 // "5", "5.25", "-0.3": a number without trailing zeros.
 std::string FormatNumber(double value);

@@ -194,7 +194,7 @@ bool DecodeCursor(const std::string& cursor, std::string& effective, std::string
   return !id.empty();
 }
 
-StoredResource FromRow(const store::Row& r, bool stored_json = false) {
+StoredResource FromRow(const store::Row& r) {
   StoredResource s;
   ResourceRecord& rec = s.record;
   rec.id = r.Text(0);
@@ -210,7 +210,29 @@ StoredResource FromRow(const store::Row& r, bool stored_json = false) {
   rec.effective_end = r.Text(10);
   rec.source_time = r.Int(11);
   s.stored_at = r.Int(13);
-  rec.json = stored_json ? r.Text(12) : WithResourceId(r.Text(12), rec.id, s.stored_at);
+  rec.json = WithResourceId(r.Text(12), rec.id, s.stored_at);
+  return s;
+}
+
+// The columns of a row as lists show it; every one is in
+// resources_patient_summary, so a page is read from that index alone.
+constexpr const char* kSummaryColumns =
+    "id, resource_type, source_facility_id, local_patient_id, category, effective, summary";
+
+// A row of kSummaryColumns. Without a readable stored summary (a row written
+// before summaries were stored), `summary` stays empty: the caller
+// summarizes it from its JSON.
+StoredResource FromSummaryRow(const store::Row& r) {
+  StoredResource s;
+  ResourceRecord& rec = s.record;
+  rec.id = r.Text(0);
+  rec.resource_type = r.Text(1);
+  rec.source_facility_id = r.Int(2);
+  rec.local_patient_id = r.Text(3);
+  rec.category = ParseCategory(r.Text(4)).value_or(Category::kPatientInfo);
+  rec.effective = r.Text(5);
+  ResourceSummary summary;
+  if (DecodeStoredSummary(r.Text(6), rec, summary)) s.summary = std::move(summary);
   return s;
 }
 
@@ -227,7 +249,7 @@ std::string InList(size_t n) {
 constexpr const char* kInsertColumns =
     "INSERT INTO resources (id, resource_type, source_facility_id, local_patient_id, source_key, "
     "category, code_system, code, display, effective, effective_end, source_time, retracted, "
-    "json, stored_at) VALUES ";
+    "json, stored_at, summary) VALUES ";
 
 // Replaces the stored row when the record is not older and differs from it.
 // RETURNING names the rows written: our fresh id means inserted, another id
@@ -239,7 +261,7 @@ constexpr const char* kUpsertTail =
     "code_system = excluded.code_system, code = excluded.code, display = excluded.display, "
     "effective = excluded.effective, effective_end = excluded.effective_end, "
     "source_time = excluded.source_time, retracted = 0, json = excluded.json, "
-    "stored_at = excluded.stored_at "
+    "stored_at = excluded.stored_at, summary = excluded.summary "
     "WHERE excluded.source_time >= resources.source_time AND (resources.retracted <> 0 OR "
     "resources.json <> excluded.json OR resources.local_patient_id <> excluded.local_patient_id) "
     "RETURNING id, source_facility_id, resource_type, source_key";
@@ -261,7 +283,7 @@ constexpr const char* kTouchSql =
 
 // Records per run of distinct keys, and the statement sizes a run is cut
 // into (a few fixed sizes keep the prepared-statement cache small; 128 rows
-// of 14 parameters stay far below both backends' parameter limits).
+// of 15 parameters stay far below both backends' parameter limits).
 constexpr size_t kWriteRun = 1024;
 constexpr size_t kStatementRows[] = {128, 32, 8, 1};
 
@@ -291,8 +313,8 @@ const std::string& MultiRowSql(bool retract, size_t rows) {
     std::string sql = kInsertColumns;
     for (size_t i = 0; i < n; ++i) {
       sql += i ? ", " : "";
-      sql += r ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)"
-               : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)";
+      sql += r ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)"
+               : "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)";
     }
     sql += r ? kRetractTail : kUpsertTail;
     return sql;
@@ -335,7 +357,8 @@ const std::string& SourceTimeSql(size_t rows) {
 // Applies records[group[...]] (distinct keys, all upserts or all
 // retractions) and adds what happened to `stats`.
 core::Status WriteGroup(store::Transaction& tx, std::span<const ResourceRecord> records,
-                        const std::vector<std::string>& ids, const std::vector<size_t>& group,
+                        const std::vector<std::string>& ids,
+                        const std::vector<std::string>& summaries, const std::vector<size_t>& group,
                         int64_t now, WriteStats& stats) {
   std::vector<Value> params;
   std::unordered_map<std::string, size_t> pending;  // key -> record index, nothing written yet
@@ -350,7 +373,7 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const ResourceRecord> 
     }
     const bool retract = records[group[at]].retracted;
     params.clear();
-    params.reserve(n * 14);
+    params.reserve(n * 15);
     pending.clear();
     for (size_t k = at; k < at + n; ++k) {
       const ResourceRecord& r = records[group[k]];
@@ -368,6 +391,7 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const ResourceRecord> 
       params.emplace_back(r.source_time);
       params.emplace_back(r.json);
       params.emplace_back(now);
+      params.emplace_back(summaries[group[k]]);
       pending.emplace(KeyOf(r.source_facility_id, r.resource_type, r.source_key), group[k]);
     }
     TSUNAGU_ASSIGN_OR_RETURN(auto written, tx.Query(MultiRowSql(retract, n), params));
@@ -567,6 +591,20 @@ CREATE INDEX resources_patient_timeline ON resources
   (source_facility_id, local_patient_id, effective DESC, id DESC, category, resource_type,
    retracted);
 DROP INDEX resources_patient_effective;
+)sql",
+           // Lists (the timeline, lab tables, medication checks) read
+           // each row's stored summary from this index alone: a
+           // patient's page is a few adjacent index pages instead of a
+           // table page per row. Rows stored before get their summary
+           // from FillSummaries; resources_summary_missing finds them
+           // and is empty afterwards.
+           R"sql(
+ALTER TABLE resources ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+CREATE INDEX resources_patient_summary ON resources
+  (source_facility_id, local_patient_id, effective DESC, id DESC, category, resource_type,
+   retracted, summary);
+DROP INDEX resources_patient_timeline;
+CREATE INDEX resources_summary_missing ON resources (id) WHERE summary = '';
 )sql"}};
 }
 
@@ -580,6 +618,10 @@ core::Result<WriteStats> ResourceStore::Write(std::span<const ResourceRecord> re
   for (size_t i = 0; i < records.size(); ++i) {
     TSUNAGU_RETURN_IF_ERROR(ValidateRecord(records[i], i));
   }
+  // Summaries before the write lock: they parse each record's JSON.
+  std::vector<std::string> summaries;
+  summaries.reserve(records.size());
+  for (const ResourceRecord& r : records) summaries.push_back(EncodeStoredSummary(r, Summarize(r)));
   const int64_t now = clock_.NowMillis();
   TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
   // Records are applied in runs of distinct keys: within a run no record can
@@ -603,7 +645,7 @@ core::Result<WriteStats> ResourceStore::Write(std::span<const ResourceRecord> re
       (r.retracted ? retractions : upserts).push_back(i);
     }
     for (const auto* group : {&upserts, &retractions}) {
-      TSUNAGU_RETURN_IF_ERROR(WriteGroup(*tx, records, ids, *group, now, stats));
+      TSUNAGU_RETURN_IF_ERROR(WriteGroup(*tx, records, ids, summaries, *group, now, stats));
     }
   }
   TSUNAGU_RETURN_IF_ERROR(tx->Commit());
@@ -763,12 +805,19 @@ core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery&
   const bool desc = q.order == SortOrder::kNewestFirst;
   const char* order =
       desc ? " ORDER BY effective DESC, id DESC" : " ORDER BY effective ASC, id ASC";
-  // Deferred join: the inner query sorts and pages index entries (for one
-  // patient, resources_patient_timeline covers it); only the page's rows are
-  // then read whole. SQLite finds them by rowid, without a second index.
-  const char* key = db_.dialect() == store::Dialect::kSqlite ? "rowid" : "id";
-  std::string sql = std::string("SELECT ") + kColumns + " FROM resources WHERE " + key +
-                    " IN (SELECT " + key + where;
+  std::string sql;
+  if (q.summaries) {
+    // For one patient, resources_patient_summary holds every column read.
+    sql = std::string("SELECT ") + kSummaryColumns + where;
+  } else {
+    // Deferred join: the inner query sorts and pages index entries (for one
+    // patient, resources_patient_summary covers it); only the page's rows
+    // are then read whole. SQLite finds them by rowid, without a second
+    // index.
+    const char* key = db_.dialect() == store::Dialect::kSqlite ? "rowid" : "id";
+    sql = std::string("SELECT ") + kColumns + " FROM resources WHERE " + key + " IN (SELECT " +
+          key + where;
+  }
   if (!q.cursor.empty()) {
     sql += desc ? " AND (effective < ? OR (effective = ? AND id < ?))"
                 : " AND (effective > ? OR (effective = ? AND id > ?))";
@@ -779,8 +828,10 @@ core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery&
   sql += order;
   // One row more than asked tells whether another page follows.
   sql += store::LimitSql(int64_t{q.limit} + 1, q.cursor.empty() ? q.offset : 0);
-  sql += ")";
-  sql += order;
+  if (!q.summaries) {
+    sql += ")";
+    sql += order;
+  }
   plan.statements.push_back({std::move(sql), std::move(params)});
   return plan;
 }
@@ -820,13 +871,86 @@ core::Result<std::vector<ResourcePage>> ResourceStore::SearchAll(
     const store::ResultSet& rs = results[next++];
     const size_t n = std::min(rs.rows.size(), static_cast<size_t>(q.limit));
     page.items.reserve(n);
-    for (size_t j = 0; j < n; ++j) page.items.push_back(FromRow(rs.rows[j], q.stored_json));
+    for (size_t j = 0; j < n; ++j) {
+      page.items.push_back(q.summaries ? FromSummaryRow(rs.rows[j]) : FromRow(rs.rows[j]));
+    }
     if (rs.rows.size() > n && !page.items.empty()) {
       const auto& last = page.items.back().record;
       page.next_cursor = EncodeCursor(last.effective, last.id);
     }
   }
+  TSUNAGU_RETURN_IF_ERROR(SummarizeUnsummarized(queries, pages));
   return pages;
+}
+
+// Rows of a summaries query that have no stored summary yet (written before
+// summaries were stored, not yet filled): read whole and summarized here.
+core::Status ResourceStore::SummarizeUnsummarized(std::span<const ResourceQuery> queries,
+                                                  std::vector<ResourcePage>& pages) const {
+  std::unordered_map<std::string, StoredResource*> missing;
+  for (size_t i = 0; i < queries.size(); ++i) {
+    if (!queries[i].summaries) continue;
+    for (StoredResource& item : pages[i].items) {
+      if (!item.summary) missing.emplace(item.record.id, &item);
+    }
+  }
+  if (missing.empty()) return core::Status::Ok();
+  std::vector<Value> ids;
+  ids.reserve(missing.size());
+  for (const auto& [id, item] : missing) ids.emplace_back(id);
+  for (size_t at = 0; at < ids.size(); at += kMaxLimit) {
+    const size_t n = std::min(ids.size() - at, static_cast<size_t>(kMaxLimit));
+    std::vector<Value> chunk(ids.begin() + static_cast<ptrdiff_t>(at),
+                             ids.begin() + static_cast<ptrdiff_t>(at + n));
+    TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.Query(std::string("SELECT ") + kColumns +
+                                                    " FROM resources WHERE id IN " + InList(n),
+                                                chunk));
+    for (const auto& row : rs.rows) {
+      auto it = missing.find(row.Text(0));
+      if (it == missing.end()) continue;
+      StoredResource whole = FromRow(row);
+      ResourceRecord& rec = it->second->record;
+      rec.code_system = std::move(whole.record.code_system);
+      rec.code = std::move(whole.record.code);
+      rec.display = std::move(whole.record.display);
+      rec.effective_end = std::move(whole.record.effective_end);
+      it->second->summary = Summarize(whole.record);
+    }
+  }
+  // A row gone in between (not possible within a read, but cheap to keep
+  // safe): shown with an empty summary rather than failing the page.
+  for (auto& [id, item] : missing) {
+    if (!item->summary) item->summary.emplace();
+  }
+  return core::Status::Ok();
+}
+
+core::Result<size_t> ResourceStore::FillSummaries(std::string& after_id, size_t batch) {
+  batch = std::clamp<size_t>(batch, 1, kMaxLimit);
+  // resources_summary_missing holds exactly the rows to fill.
+  TSUNAGU_ASSIGN_OR_RETURN(
+      auto rs, db_.Query(std::string("SELECT ") + kColumns +
+                             " FROM resources WHERE summary = '' AND id > ? ORDER BY id" +
+                             store::LimitSql(static_cast<int64_t>(batch), 0),
+                         {after_id}));
+  if (rs.empty()) return size_t{0};
+  std::string sql = "UPDATE resources SET summary = CASE id";
+  std::vector<Value> params;
+  params.reserve(rs.rows.size() * 3);
+  for (const auto& row : rs.rows) {
+    const StoredResource whole = FromRow(row);
+    sql += " WHEN ? THEN ?";
+    params.emplace_back(whole.record.id);
+    params.emplace_back(EncodeStoredSummary(whole.record, Summarize(whole.record)));
+  }
+  // Only rows still without one: a row rewritten since carries its own.
+  sql += " END WHERE summary = '' AND id IN " + InList(rs.rows.size());
+  for (const auto& row : rs.rows) params.emplace_back(row.Text(0));
+  TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
+  TSUNAGU_RETURN_IF_ERROR(tx->Execute(sql, params));
+  TSUNAGU_RETURN_IF_ERROR(tx->Commit());
+  after_id = rs.rows.back().Text(0);
+  return rs.rows.size();
 }
 
 }  // namespace tsunagu::clinical

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clinical/fhir_summary.hpp"
 #include "clinical/resource.hpp"
 #include "core/clock.hpp"
 #include "core/status.hpp"
@@ -91,14 +92,18 @@ struct ResourceQuery {
   int offset = 0;           // ignored when cursor is set
   std::string cursor;       // ResourcePage::next_cursor of the previous page
   bool with_total = false;  // also count all matches (one more query)
-  // record.json as stored, without "id" and meta.lastUpdated: for callers
-  // that only summarize the resources (the timeline, lab tables).
-  bool stored_json = false;
+  // Rows as lists show them (the timeline, lab tables, medication checks):
+  // the record's id, resource_type, source_facility_id, local_patient_id,
+  // category, effective, code_system, code, display and effective_end, and
+  // the summary, all read from one index; no JSON (record.json, source_key
+  // and source_time empty, stored_at 0).
+  bool summaries = false;
 };
 
 struct StoredResource {
-  ResourceRecord record;  // id set; json carries "id" and meta.lastUpdated (but see stored_json)
-  int64_t stored_at = 0;  // ms UTC of the last change
+  ResourceRecord record;                   // id set; json carries "id" and meta.lastUpdated
+  int64_t stored_at = 0;                   // ms UTC of the last change
+  std::optional<ResourceSummary> summary;  // ResourceQuery::summaries only
 };
 
 struct ResourcePage {
@@ -148,9 +153,20 @@ class ResourceStore {
   // PostgreSQL); the pages in the order of the queries. Fails as a whole.
   core::Result<std::vector<ResourcePage>> SearchAll(std::span<const ResourceQuery> queries) const;
 
+  // Writes the stored summary of rows written before it existed (migration 3
+  // left them without one): up to `batch` such rows after `after_id`, in id
+  // order; `after_id` moves past them. Returns how many were filled, 0 when
+  // none is left (then at the cost of one empty index lookup). Safe while
+  // others write: a row rewritten meanwhile keeps its own summary. Reads are
+  // correct before and after: a row without a summary is summarized from its
+  // JSON when read.
+  core::Result<size_t> FillSummaries(std::string& after_id, size_t batch = 500);
+
  private:
   struct SearchPlan;
   core::Result<SearchPlan> Plan(const ResourceQuery& query) const;
+  core::Status SummarizeUnsummarized(std::span<const ResourceQuery> queries,
+                                     std::vector<ResourcePage>& pages) const;
 
   store::Database& db_;
   const core::Clock& clock_;

@@ -146,7 +146,7 @@ core::Result<TimelineService::Access> TimelineService::Authorize(const ReadConte
 TimelineItem TimelineService::ToItem(StoredResource&& resource, FacilityNames& names) {
   ResourceRecord& r = resource.record;
   TimelineItem item;
-  item.summary = Summarize(r);
+  item.summary = resource.summary ? std::move(*resource.summary) : Summarize(r);
   item.id = std::move(r.id);
   item.resource_type = std::move(r.resource_type);
   item.category = r.category;
@@ -177,7 +177,7 @@ core::Result<Timeline> TimelineService::GetTimeline(const ReadContext& reader,
   allergies.scope = access.scope;
   allergies.categories = {Category::kAllergy};
   allergies.limit = ResourceStore::kMaxLimit;
-  allergies.stored_json = true;
+  allergies.summaries = true;
 
   ResourceQuery page;
   page.patients = access.locals;
@@ -195,7 +195,7 @@ core::Result<Timeline> TimelineService::GetTimeline(const ReadContext& reader,
   page.limit = query.limit;
   page.cursor = query.cursor;
   page.with_total = true;
-  page.stored_json = true;
+  page.summaries = true;
   // Both read together; no category left (an empty list would mean all)
   // leaves the page empty.
   const bool with_page = !page.categories.empty();
@@ -229,7 +229,7 @@ core::Result<LabResults> TimelineService::GetLabs(const ReadContext& reader,
   q.from = query.from;
   q.to = query.to;
   q.limit = ResourceStore::kMaxLimit;
-  q.stored_json = true;
+  q.summaries = true;
 
   // Grouped by test; rows arrive newest first.
   std::map<std::pair<std::string, std::string>, LabTest> tests;
@@ -238,9 +238,9 @@ core::Result<LabResults> TimelineService::GetLabs(const ReadContext& reader,
   while (scanned < kMaxScan) {
     TSUNAGU_ASSIGN_OR_RETURN(ResourcePage page, resources_.Search(q));
     scanned += static_cast<int>(page.items.size());
-    for (const auto& stored : page.items) {
+    for (auto& stored : page.items) {
       const ResourceRecord& r = stored.record;
-      ResourceSummary s = Summarize(r);
+      ResourceSummary s = stored.summary ? std::move(*stored.summary) : Summarize(r);
       if (!s.lab) continue;
       std::pair<std::string, std::string> key{r.code_system, r.code.empty() ? r.display : r.code};
       LabTest& test = tests[key];
@@ -341,17 +341,17 @@ core::Result<std::vector<DuplicateMedicationWarning>> TimelineService::GetMedica
   q.categories = {Category::kPrescription, Category::kDispensing};
   q.resource_types = {"MedicationRequest", "MedicationDispense"};
   q.limit = ResourceStore::kMaxLimit;
-  q.stored_json = true;
+  q.summaries = true;
   std::vector<MedicationCourse> courses;
   int scanned = 0;
   while (scanned < kMaxScan) {
     TSUNAGU_ASSIGN_OR_RETURN(ResourcePage page, resources_.Search(q));
     scanned += static_cast<int>(page.items.size());
-    for (const auto& stored : page.items) {
+    for (auto& stored : page.items) {
       const ResourceRecord& r = stored.record;
       std::string start = DatePart(r.effective);
       if (!IsDate(start)) continue;
-      ResourceSummary s = Summarize(r);
+      ResourceSummary s = stored.summary ? std::move(*stored.summary) : Summarize(r);
       if (!s.medication || Ingredient(s.medication->yj_code).empty()) continue;
       MedicationCourse c;
       c.resource_id = r.id;

@@ -87,6 +87,80 @@ TEST(FhirSummaryTest, OtherTypesAndBadJson) {
   EXPECT_TRUE(Summarize(Of("Observation", "[1,2]")).fields.empty());
 }
 
+// What a timeline shows of a stored summary is what it would show of the
+// resource itself.
+TEST(FhirSummaryTest, StoredSummaryReadsBackAsSummarized) {
+  const ResourceRecord records[] = {
+      Of("MedicationDispense", R"({"resourceType":"MedicationDispense",
+        "medicationCodeableConcept":{"coding":[{"system":"urn:oid:1.2.392.100495.20.1.73",
+          "code":"1149019F1560"}],"text":"ロキソニン錠60mg"},
+        "quantity":{"value":42,"unit":"錠"},"daysSupply":{"value":14},
+        "dosageInstruction":[{"text":"1日3回\n毎食後\"","doseAndRate":[{"doseQuantity":{"value":1.5,"unit":"錠"}}]}]})"),
+      Of("MedicationRequest", R"({"resourceType":"MedicationRequest","status":"active"})"),
+      Of("Observation", R"({"resourceType":"Observation","status":"final",
+        "valueQuantity":{"value":7.25,"unit":"%"},"interpretation":[{"coding":[{"code":"H"}]}],
+        "referenceRange":[{"low":{"value":4.6},"high":{"value":6.2}}]})"),
+      Of("Observation", R"({"resourceType":"Observation","valueString":"陰性"})"),
+      Of("Observation", R"({"resourceType":"Observation","status":"registered"})"),
+      Of("Condition",
+         R"({"resourceType":"Condition","clinicalStatus":{"coding":[{"code":"active"}]},
+        "onsetDateTime":"2024-04-01"})"),
+      Of("Encounter", "{not json"),
+  };
+  for (ResourceRecord r : records) {
+    r.code_system = "urn:oid:1.2.392.200119.4.504";
+    r.code = "3D045000001906202";
+    r.display = "HbA1c（NGSP）";
+    r.effective_end = r.resource_type == "MedicationDispense" ? "2025-06-14" : "";
+    const ResourceSummary summary = Summarize(r);
+    const std::string text = EncodeStoredSummary(r, summary);
+    ResourceRecord read;
+    read.effective_end = "not this";
+    ResourceSummary decoded;
+    ASSERT_TRUE(DecodeStoredSummary(text, read, decoded)) << text;
+    EXPECT_EQ(decoded, summary) << text;
+    EXPECT_EQ(read.code_system, r.code_system);
+    EXPECT_EQ(read.code, r.code);
+    EXPECT_EQ(read.display, r.display);
+    EXPECT_EQ(read.effective_end, r.effective_end);
+  }
+
+  ResourceRecord untouched;
+  untouched.display = "kept";
+  ResourceSummary none;
+  for (std::string_view bad : {"", "[]", "{\"f\":[[1,2]]}", "{\"l\":[1]}", "{not json"}) {
+    EXPECT_FALSE(DecodeStoredSummary(bad, untouched, none)) << bad;
+  }
+  EXPECT_EQ(untouched.display, "kept");
+}
+
+// A long text never makes the stored summary longer than its limit; it is
+// cut at a character boundary.
+TEST(FhirSummaryTest, LongStoredSummaryIsCutAtCharacters) {
+  std::string note;
+  for (int i = 0; i < 400; ++i) note += "長い病名";
+  ResourceRecord r = Of("DiagnosticReport", R"({"resourceType":"DiagnosticReport","conclusion":")" +
+                                                note + R"(","status":"final"})");
+  r.display = note;
+  const ResourceSummary summary = Summarize(r);
+  const std::string text = EncodeStoredSummary(r, summary);
+  EXPECT_LE(text.size(), kMaxStoredSummary);
+  ResourceRecord read;
+  ResourceSummary decoded;
+  ASSERT_TRUE(DecodeStoredSummary(text, read, decoded));
+  EXPECT_EQ(Field(decoded, "status"), "final");
+  const std::string conclusion = Field(decoded, "conclusion");
+  ASSERT_GT(conclusion.size(), 3u);
+  EXPECT_EQ(conclusion.substr(conclusion.size() - 3), "…");
+  EXPECT_EQ(note.rfind(conclusion.substr(0, conclusion.size() - 3), 0), 0u);
+  EXPECT_EQ(read.display.substr(read.display.size() - 3), "…");
+
+  // Control characters take six bytes each once escaped: still cut to fit.
+  ResourceRecord control = r;
+  control.display = std::string(1500, '\x01');
+  EXPECT_LE(EncodeStoredSummary(control, Summarize(control)).size(), kMaxStoredSummary);
+}
+
 TEST(FhirSummaryTest, YjSystemsAndNumbers) {
   EXPECT_TRUE(IsYjCodeSystem(kYjCodeSystem));
   EXPECT_TRUE(IsYjCodeSystem("YJ"));

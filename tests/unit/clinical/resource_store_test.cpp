@@ -376,17 +376,100 @@ TEST_P(ResourceStoreTest, SearchAllReadsSeveralSearchesAsSeparateSearchesWould) 
   const std::string& served = (*pages)[0].items[0].record.json;
   EXPECT_NE(served.find("\"id\":\"" + (*pages)[0].items[0].record.id + "\""), std::string::npos);
   EXPECT_NE(served.find("lastUpdated"), std::string::npos);
-  allergies.stored_json = true;
-  const ResourcePage stored = MustSearch(*resources_, allergies);
-  ASSERT_EQ(stored.items.size(), 1u);
-  EXPECT_EQ(stored.items[0].record.json.find("\"id\""), std::string::npos);
-  EXPECT_EQ(stored.items[0].record.json.find("lastUpdated"), std::string::npos);
+  EXPECT_FALSE((*pages)[0].items[0].summary.has_value());
+  // As lists show them: the index fields and the stored summary, no JSON.
+  allergies.summaries = true;
+  const ResourcePage listed = MustSearch(*resources_, allergies);
+  ASSERT_EQ(listed.items.size(), 1u);
+  const StoredResource& item = listed.items[0];
+  EXPECT_TRUE(item.record.json.empty());
+  EXPECT_EQ(item.record.id, (*pages)[0].items[0].record.id);
+  EXPECT_EQ(item.record.display, "penicillin");
+  EXPECT_EQ(item.record.code, "C-a");
+  EXPECT_EQ(item.record.effective, "2024-03-01");
+  EXPECT_EQ(item.record.category, Category::kAllergy);
+  ASSERT_TRUE(item.summary.has_value());
+  EXPECT_EQ(*item.summary, Summarize((*pages)[0].items[0].record));
 
   // One bad query fails the whole call.
   ResourceQuery bad = page;
   bad.from = "2025-13-01";
   const ResourceQuery with_bad[] = {allergies, bad};
   EXPECT_EQ(resources_->SearchAll(with_bad).error().code(), core::Code::kInvalidInput);
+}
+
+// What a list shows of a row: the fields and summary a reader of the whole
+// resource would derive.
+void ExpectListedAsWhole(ResourceStore& store, const ResourcePage& listed) {
+  for (const StoredResource& item : listed.items) {
+    auto whole = store.Get(item.record.resource_type, item.record.id);
+    ASSERT_TRUE(whole.has_value()) << whole.error().ToString();
+    const ResourceRecord& r = whole->record;
+    EXPECT_EQ(item.record.display, r.display);
+    EXPECT_EQ(item.record.code_system, r.code_system);
+    EXPECT_EQ(item.record.code, r.code);
+    EXPECT_EQ(item.record.effective, r.effective);
+    EXPECT_EQ(item.record.effective_end, r.effective_end);
+    EXPECT_EQ(item.record.local_patient_id, r.local_patient_id);
+    ASSERT_TRUE(item.summary.has_value()) << item.record.id;
+    EXPECT_EQ(*item.summary, Summarize(r)) << item.record.id;
+  }
+}
+
+int64_t RowsWithoutSummary(store::Database& db) {
+  auto rs = db.Query("SELECT COUNT(*) FROM resources WHERE summary = ''");
+  EXPECT_TRUE(rs.has_value());
+  return rs.has_value() ? rs->rows[0].Int(0) : -1;
+}
+
+// Rows stored before summaries were (migration 3 adds the column empty):
+// lists summarize them from their JSON until FillSummaries has written
+// theirs, and a row rewritten in between keeps its own.
+TEST_P(ResourceStoreTest, RowsStoredBeforeSummariesAreListedAndFilled) {
+  Write({LabRecord(1, "P1", "OML-11|1|1", "3B035000002327201", "AST", 45, "U/L", 13, 30,
+                   "2025-06-01T09:00:00+09:00", "H"),
+         PrescriptionRecord(1, "P1", "OMP-01|2|1", "2149039F1020", "アムロジピン錠5mg",
+                            "2025-05-01", "2025-05-28", 28),
+         SimpleRecord(1, "P1", "c", Category::kCondition, "Condition", "高血圧症", "2024-04-01"),
+         SimpleRecord(1, "P1", "e", Category::kEncounter, "Encounter", "外来", "2025-06-01")});
+  ResourceQuery q = For({{1, "P1"}});
+  q.summaries = true;
+  const ResourcePage stored = MustSearch(*resources_, q);
+  ASSERT_EQ(stored.items.size(), 4u);
+  ExpectListedAsWhole(*resources_, stored);
+  EXPECT_EQ(RowsWithoutSummary(db()), 0);
+
+  ASSERT_TRUE(db().Execute("UPDATE resources SET summary = ''").has_value());
+  const ResourcePage before = MustSearch(*resources_, q);
+  ASSERT_EQ(before.items.size(), 4u);
+  ExpectListedAsWhole(*resources_, before);
+  for (size_t i = 0; i < before.items.size(); ++i) {
+    EXPECT_EQ(before.items[i].record.id, stored.items[i].record.id);
+  }
+
+  // Filled in id order, a batch at a time; a row rewritten meanwhile (the
+  // encounter, last in id order) gets its summary from the write.
+  std::string after;
+  auto filled = resources_->FillSummaries(after, 3);
+  ASSERT_TRUE(filled.has_value()) << filled.error().ToString();
+  EXPECT_EQ(*filled, 3u);
+  EXPECT_EQ(RowsWithoutSummary(db()), 1);
+  ResourceRecord revisit =
+      SimpleRecord(1, "P1", "e", Category::kEncounter, "Encounter", "外来（再診）", "2025-06-01");
+  revisit.source_time = 2000;
+  EXPECT_EQ(Write({revisit}), (WriteStats{.updated = 1}));
+  EXPECT_EQ(RowsWithoutSummary(db()), 0);
+  filled = resources_->FillSummaries(after, 3);
+  ASSERT_TRUE(filled.has_value());
+  EXPECT_EQ(*filled, 0u);
+
+  const ResourcePage filled_page = MustSearch(*resources_, q);
+  ASSERT_EQ(filled_page.items.size(), 4u);
+  ExpectListedAsWhole(*resources_, filled_page);
+  EXPECT_EQ(Displays(filled_page),
+            (std::vector<std::string>{"AST", "外来（再診）", "アムロジピン錠5mg", "高血圧症"}));
+  std::string from_start;
+  EXPECT_EQ(*resources_->FillSummaries(from_start), 0u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ResourceStoreTest, tsunagu::testing::AllBackends(),

@@ -723,19 +723,9 @@ core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery&
     plan.nothing = true;
     return plan;
   }
-  std::string where = " FROM resources WHERE retracted = 0";
+  // The conditions besides the patient's links, each " AND ...".
+  std::string where;
   std::vector<Value> params;
-
-  if (!q.all_patients) {
-    where += " AND (";
-    for (size_t i = 0; i < q.patients.size(); ++i) {
-      where += i ? " OR " : "";
-      where += "(source_facility_id = ? AND local_patient_id = ?)";
-      params.emplace_back(q.patients[i].facility_id);
-      params.emplace_back(q.patients[i].local_id);
-    }
-    where += ")";
-  }
   // For one patient, the (source_facility_id, local_patient_id) indexes must
   // drive the query: a few hundred rows per patient. The other filters are
   // written as expressions no index matches, so that the planner cannot pick
@@ -800,39 +790,89 @@ core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery&
     params.emplace_back(NextDay(q.to));
   }
 
-  if (q.with_total) plan.statements.push_back({"SELECT COUNT(*)" + where, params});
-
   const bool desc = q.order == SortOrder::kNewestFirst;
+  std::string cursor;
+  std::vector<Value> cursor_params;
+  if (!q.cursor.empty()) {
+    cursor = desc ? " AND (effective < ? OR (effective = ? AND id < ?))"
+                  : " AND (effective > ? OR (effective = ? AND id > ?))";
+    cursor_params = {Value{cursor_effective}, Value{cursor_effective}, Value{cursor_id}};
+  }
+  // SELECT `columns` of the links [first, first + count) (all rows for a
+  // population query) with the filters; parameters appended to `out`.
+  auto select = [&](const std::string& columns, size_t first, size_t count, bool with_cursor,
+                    std::vector<Value>& out) {
+    std::string sql = "SELECT " + columns + " FROM resources WHERE retracted = 0";
+    if (!q.all_patients) {
+      sql += " AND (";
+      for (size_t i = first; i < first + count; ++i) {
+        sql += i > first ? " OR " : "";
+        sql += "(source_facility_id = ? AND local_patient_id = ?)";
+        out.emplace_back(q.patients[i].facility_id);
+        out.emplace_back(q.patients[i].local_id);
+      }
+      sql += ")";
+    }
+    sql += where;
+    out.insert(out.end(), params.begin(), params.end());
+    if (with_cursor) {
+      sql += cursor;
+      out.insert(out.end(), cursor_params.begin(), cursor_params.end());
+    }
+    return sql;
+  };
+
+  if (q.with_total) {
+    std::vector<Value> count_params;
+    std::string sql = select("COUNT(*)", 0, q.patients.size(), false, count_params);
+    plan.statements.push_back({std::move(sql), std::move(count_params)});
+  }
+
   const char* order =
       desc ? " ORDER BY effective DESC, id DESC" : " ORDER BY effective ASC, id ASC";
+  // With a code, (source_facility_id, local_patient_id, code) finds the few
+  // rows of that code, which are then sorted: the order is written so that
+  // no index matches it, or SQLite would rather walk all of the patient's
+  // entries in date order and read each row to test its code.
+  const char* index_order = q.code.empty() ? order
+                            : desc         ? " ORDER BY effective || '' DESC, id DESC"
+                                           : " ORDER BY effective || '' ASC, id ASC";
+  // One row more than asked tells whether another page follows.
+  const int64_t rows = int64_t{q.limit} + 1;
+  const int64_t offset = q.cursor.empty() ? q.offset : 0;
+  const bool sqlite = db_.dialect() == store::Dialect::kSqlite;
+  // Lists read every column from resources_patient_summary; other reads
+  // page its entries first and then read only the page's rows whole
+  // (deferred join; SQLite finds them by rowid, without a second index).
+  const std::string columns = q.summaries ? kSummaryColumns
+                              : sqlite    ? "rowid AS k, effective, id"
+                                          : "id AS k, effective, id";
+  std::vector<Value> page_params;
+  std::string page;
+  if (q.all_patients || q.patients.size() == 1) {
+    page = select(columns, 0, q.patients.size(), true, page_params) + index_order +
+           store::LimitSql(rows, offset);
+  } else {
+    // A patient linked at several facilities: one branch per link, each
+    // read in index order and cut at the page's end, then merged. An OR of
+    // the links would read all of the patient's entries and sort them.
+    std::string branches;
+    for (size_t i = 0; i < q.patients.size(); ++i) {
+      branches += i ? " UNION ALL " : "";
+      branches += "SELECT * FROM (" + select(columns, i, 1, true, page_params) + index_order +
+                  store::LimitSql(rows + offset, 0) + ") AS b" + std::to_string(i);
+    }
+    page = "SELECT * FROM (" + branches + ") AS u" + order + store::LimitSql(rows, offset);
+  }
   std::string sql;
   if (q.summaries) {
-    // For one patient, resources_patient_summary holds every column read.
-    sql = std::string("SELECT ") + kSummaryColumns + where;
+    sql = std::move(page);
   } else {
-    // Deferred join: the inner query sorts and pages index entries (for one
-    // patient, resources_patient_summary covers it); only the page's rows
-    // are then read whole. SQLite finds them by rowid, without a second
-    // index.
-    const char* key = db_.dialect() == store::Dialect::kSqlite ? "rowid" : "id";
-    sql = std::string("SELECT ") + kColumns + " FROM resources WHERE " + key + " IN (SELECT " +
-          key + where;
+    const char* key = sqlite ? "rowid" : "id";
+    sql = std::string("SELECT ") + kColumns + " FROM resources WHERE " + key +
+          " IN (SELECT k FROM (" + page + ") AS p)" + order;
   }
-  if (!q.cursor.empty()) {
-    sql += desc ? " AND (effective < ? OR (effective = ? AND id < ?))"
-                : " AND (effective > ? OR (effective = ? AND id > ?))";
-    params.emplace_back(cursor_effective);
-    params.emplace_back(cursor_effective);
-    params.emplace_back(cursor_id);
-  }
-  sql += order;
-  // One row more than asked tells whether another page follows.
-  sql += store::LimitSql(int64_t{q.limit} + 1, q.cursor.empty() ? q.offset : 0);
-  if (!q.summaries) {
-    sql += ")";
-    sql += order;
-  }
-  plan.statements.push_back({std::move(sql), std::move(params)});
+  plan.statements.push_back({std::move(sql), std::move(page_params)});
   return plan;
 }
 

@@ -289,48 +289,63 @@ TEST_P(ResourceStoreTest, FiltersByCategoryTypeCodeDateAndSource) {
 
 TEST_P(ResourceStoreTest, CursorPagingVisitsEveryRowOnceNewestFirst) {
   std::vector<ResourceRecord> batch;
-  // Two rows share each date: the id breaks the tie.
+  // Two rows share each date: the id breaks the tie. The patient is linked
+  // at two facilities; its rows alternate between them.
   for (int i = 0; i < 9; ++i) {
-    batch.push_back(SimpleRecord(1, "P1", "k" + std::to_string(i), Category::kEncounter,
-                                 "Encounter", "visit " + std::to_string(i),
+    const bool hospital = i % 2 == 0;
+    batch.push_back(SimpleRecord(hospital ? 1 : 2, hospital ? "P1" : "Q1", "k" + std::to_string(i),
+                                 Category::kEncounter, "Encounter", "visit " + std::to_string(i),
                                  "2025-06-0" + std::to_string(1 + i / 2)));
   }
   Write(batch);
-  ResourceQuery q = For({{1, "P1"}});
-  q.limit = 4;
-  q.with_total = true;
-  std::vector<StoredResource> seen;
-  int pages = 0;
-  while (true) {
-    auto page = MustSearch(*resources_, q);
-    EXPECT_EQ(page.total, 9);
-    ++pages;
-    seen.insert(seen.end(), page.items.begin(), page.items.end());
-    if (page.next_cursor.empty()) break;
-    q.cursor = page.next_cursor;
-    ASSERT_LT(pages, 10);
-  }
-  EXPECT_EQ(pages, 3);
-  ASSERT_EQ(seen.size(), 9u);
-  std::set<std::string> ids;
-  for (size_t i = 0; i < seen.size(); ++i) {
-    ids.insert(seen[i].record.id);
-    if (i > 0) {
-      const auto& prev = seen[i - 1].record;
-      const auto& cur = seen[i].record;
-      EXPECT_TRUE(prev.effective > cur.effective ||
-                  (prev.effective == cur.effective && prev.id > cur.id));
+  const std::vector<LocalPatient> links = {{1, "P1"}, {2, "Q1"}};
+  for (bool summaries : {false, true}) {
+    SCOPED_TRACE(summaries ? "summaries" : "whole resources");
+    ResourceQuery q = For(links);
+    q.limit = 4;
+    q.with_total = true;
+    q.summaries = summaries;
+    std::vector<StoredResource> seen;
+    int pages = 0;
+    while (true) {
+      auto page = MustSearch(*resources_, q);
+      EXPECT_EQ(page.total, 9);
+      ++pages;
+      seen.insert(seen.end(), page.items.begin(), page.items.end());
+      if (page.next_cursor.empty()) break;
+      q.cursor = page.next_cursor;
+      ASSERT_LT(pages, 10);
     }
-  }
-  EXPECT_EQ(ids.size(), 9u);
+    EXPECT_EQ(pages, 3);
+    ASSERT_EQ(seen.size(), 9u);
+    std::set<std::string> ids;
+    for (size_t i = 0; i < seen.size(); ++i) {
+      ids.insert(seen[i].record.id);
+      EXPECT_EQ(seen[i].record.json.empty(), summaries);
+      if (i > 0) {
+        const auto& prev = seen[i - 1].record;
+        const auto& cur = seen[i].record;
+        EXPECT_TRUE(prev.effective > cur.effective ||
+                    (prev.effective == cur.effective && prev.id > cur.id));
+      }
+    }
+    EXPECT_EQ(ids.size(), 9u);
 
-  // Offset paging gives the same order.
-  ResourceQuery o = For({{1, "P1"}});
-  o.limit = 4;
-  o.offset = 4;
-  auto second = MustSearch(*resources_, o);
-  ASSERT_EQ(second.items.size(), 4u);
-  EXPECT_EQ(second.items[0].record.id, seen[4].record.id);
+    // Offset paging gives the same order, oldest first the reverse.
+    ResourceQuery o = For(links);
+    o.limit = 4;
+    o.offset = 4;
+    o.summaries = summaries;
+    auto second = MustSearch(*resources_, o);
+    ASSERT_EQ(second.items.size(), 4u);
+    for (size_t i = 0; i < 4; ++i) EXPECT_EQ(second.items[i].record.id, seen[4 + i].record.id);
+    o.order = SortOrder::kOldestFirst;
+    o.offset = 0;
+    o.limit = 3;
+    auto oldest = MustSearch(*resources_, o);
+    ASSERT_EQ(oldest.items.size(), 3u);
+    for (size_t i = 0; i < 3; ++i) EXPECT_EQ(oldest.items[i].record.id, seen[8 - i].record.id);
+  }
 
   ResourceQuery bad = For({{1, "P1"}});
   bad.cursor = "zz";

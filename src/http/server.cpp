@@ -893,13 +893,14 @@ struct Server::Impl {
       beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30) +
                                                     std::chrono::seconds(bytes / (64 * 1024)));
       bhttp::response_serializer<bhttp::file_body> sr(res);
+      // Counted before the write: a client that has read the answer finds
+      // it in /metrics.
+      LogAccess(request, response.status, head ? 0 : bytes, started);
       if (head) {
         co_await bhttp::async_write_header(stream, sr, Awaitable(ec));
-        bytes = 0;
       } else {
         co_await bhttp::async_write(stream, sr, Awaitable(ec));
       }
-      LogAccess(request, response.status, bytes, started);
     } else {
       const std::string head_bytes =
           ResponseHead(response, keep_alive, tls, is_api, response.body.size());
@@ -908,8 +909,8 @@ struct Server::Impl {
                                                     std::chrono::seconds(bytes / (64 * 1024)));
       std::array<asio::const_buffer, 2> buffers{asio::buffer(head_bytes),
                                                 asio::buffer(response.body.data(), bytes)};
-      co_await asio::async_write(stream, buffers, Awaitable(ec));
       LogAccess(request, response.status, bytes, started);
+      co_await asio::async_write(stream, buffers, Awaitable(ec));
     }
     co_return !ec && keep_alive;
   }

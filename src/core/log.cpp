@@ -1,7 +1,10 @@
 #include "core/log.hpp"
 
+#include <array>
 #include <atomic>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 
 #include "core/clock.hpp"
@@ -39,35 +42,62 @@ bool SetLogFile(const std::string& path) {
   return g_out != nullptr;
 }
 
+namespace {
+// For each byte: 0 when it is copied as it is, else the character after the
+// backslash of its escape ('u' for \u00XX).
+constexpr std::array<char, 256> kJsonEscapes = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 'u';
+  t['"'] = '"';
+  t['\\'] = '\\';
+  t['\n'] = 'n';
+  t['\r'] = 'r';
+  t['\t'] = 't';
+  return t;
+}();
+
+// True if any of the 8 bytes of `w` needs an escape (below 0x20, quote or
+// backslash): the usual "has a zero byte" and "has a byte less than" tests,
+// exact for any byte values.
+bool AnyEscapeIn8(uint64_t w) {
+  constexpr uint64_t k01 = 0x0101010101010101ULL;
+  constexpr uint64_t k80 = 0x8080808080808080ULL;
+  const uint64_t quote = w ^ (k01 * '"');
+  const uint64_t backslash = w ^ (k01 * '\\');
+  const uint64_t t =
+      ((w - k01 * 0x20) & ~w) | ((quote - k01) & ~quote) | ((backslash - k01) & ~backslash);
+  return (t & k80) != 0;
+}
+}  // namespace
+
 void AppendJsonEscaped(std::string& out, std::string_view s) {
-  static const char* kHex = "0123456789abcdef";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
+  static constexpr char kHex[] = "0123456789abcdef";
+  // Runs of bytes that need no escape (nearly all of them) go in one append.
+  const char* run = s.data();
+  const char* const end = s.data() + s.size();
+  for (const char* p = run; p < end; ++p) {
+    // Eight bytes at a time while none of them needs an escape.
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (AnyEscapeIn8(w)) break;
+      p += 8;
     }
+    if (p == end) break;
+    const auto c = static_cast<unsigned char>(*p);
+    const char e = kJsonEscapes[c];
+    if (e == 0) continue;
+    out.append(run, p - run);
+    if (e == 'u') {
+      const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+      out.append(escape, sizeof escape);
+    } else {
+      const char escape[2] = {'\\', e};
+      out.append(escape, sizeof escape);
+    }
+    run = p + 1;
   }
+  out.append(run, end - run);
 }
 
 void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {

@@ -729,10 +729,10 @@ struct Server::Impl {
       // Refuse an oversized body before reading it when its length is
       // declared; the parser's limit catches chunked bodies.
       const size_t limit = router.BodyLimitFor(request.method, request.path);
-      const Response too_large = Response::Error(core::TooLarge("request body too large"));
+      auto too_large = [] { return Response::Error(core::TooLarge("request body too large")); };
       if (parser.content_length() && *parser.content_length() > limit) {
         c->unread_body = true;
-        co_await Respond(stream, request, too_large, false, tls, started);
+        co_await Respond(stream, request, too_large(), false, tls, started);
         co_return false;
       }
       parser.body_limit(limit);
@@ -746,7 +746,7 @@ struct Server::Impl {
         co_await bhttp::async_read(stream, buffer, parser, Awaitable(ec));
         if (ec == bhttp::error::body_limit) {
           c->unread_body = true;
-          co_await Respond(stream, request, too_large, false, tls, started);
+          co_await Respond(stream, request, too_large(), false, tls, started);
           co_return false;
         }
         if (ec) co_return false;

@@ -25,6 +25,24 @@ TEST(LogTest, JsonEscaping) {
   EXPECT_EQ(Escaped(std::string_view("\x00\x01\x1f", 3)), "\\u0000\\u0001\\u001f");
   EXPECT_EQ(Escaped("\x7f"), "\x7f");
   EXPECT_EQ(Escaped("山田 ｶﾞ"), "山田 ｶﾞ");
+  // Long runs and escapes at every position of an 8-byte block.
+  const std::string block = "abcdefgh";
+  for (size_t at = 0; at < 16; ++at) {
+    for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+      std::string in = block + block + "xyz";
+      in[at] = special;
+      std::string want = in.substr(0, at);
+      want += special == '"'      ? "\\\""
+              : special == '\\'   ? "\\\\"
+              : special == '\n'   ? "\\n"
+              : special == '\x01' ? "\\u0001"
+                                  : "\\u001f";
+      want += in.substr(at + 1);
+      EXPECT_EQ(Escaped(in), want) << at;
+    }
+  }
+  EXPECT_EQ(Escaped("県北中央病院ケンポクチュウオウビョウイン \x7f\xff"),
+            "県北中央病院ケンポクチュウオウビョウイン \x7f\xff");
   std::string out = "prefix:";
   AppendJsonEscaped(out, "x");
   EXPECT_EQ(out, "prefix:x");

@@ -1206,8 +1206,15 @@ Result<std::vector<PostSummary>> CareService::Timeline(const Actor& actor, int64
   std::vector<Value> filter_params;
   TSUNAGU_ASSIGN_OR_RETURN(std::string filters,
                            FilterSql(query, actor.user_id, db_.dialect(), filter_params));
-  std::string sql = std::string("SELECT ") + kPostColumns +
-                    " FROM care_posts p WHERE p.group_id = ? AND p.deleted_at = 0 AND "
+  // A search walks the group's search index (SQLite): a post that does not
+  // match is rejected there, without reading its row. The planner cannot
+  // tell the two indexes on (group_id, sort_at) apart by their statistics
+  // and takes the smaller one, which reads every row it tests.
+  const bool search_index =
+      db_.dialect() == store::Dialect::kSqlite && !SearchWords(query.words).empty();
+  std::string sql = std::string("SELECT ") + kPostColumns + " FROM care_posts p" +
+                    (search_index ? " INDEXED BY care_posts_search" : "") +
+                    " WHERE p.group_id = ? AND p.deleted_at = 0 AND "
                     "(p.draft = 0 OR p.author_id = ?)";
   std::vector<Value> params{Value{group_id}, Value{actor.user_id}};
   if (actor.IsFamily()) sql += " AND p.to_family = 1 AND p.draft = 0";

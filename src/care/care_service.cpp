@@ -229,9 +229,10 @@ Result<std::string> FilterSql(const TimelineQuery& q, int64_t viewer_id, store::
     params.emplace_back(q.pin);
   }
   // Both sides are folded (core::FoldKana), so a plain substring test does;
-  // it is cheaper than LIKE, which also folds ASCII case on SQLite.
+  // it is cheaper than LIKE, which also folds ASCII case on SQLite
+  // (`contains` is the store's memmem-based test on SQLite).
   for (const auto& word : SearchWords(q.words)) {
-    sql += dialect == store::Dialect::kSqlite ? " AND instr(p.search_text, ?) > 0"
+    sql += dialect == store::Dialect::kSqlite ? " AND contains(p.search_text, ?)"
                                               : " AND strpos(p.search_text, ?) > 0";
     params.emplace_back(word);
   }

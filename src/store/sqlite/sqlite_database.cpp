@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <cstring>
 #include <unordered_map>
 #include <utility>
 
@@ -75,6 +76,28 @@ bool OnlyTrivia(const char* p, const char* end) {
     }
   }
   return true;
+}
+
+// contains(haystack, needle): 1 if the text holds the needle, else 0; NULL
+// if either is NULL. The same answer as `instr(h, n) > 0` on valid UTF-8
+// (a UTF-8 sequence can only match at a character boundary), but through
+// memmem instead of SQLite's character-by-character loop: free-word
+// searches test it on every post they walk.
+void ContainsFunction(sqlite3_context* context, int, sqlite3_value** argv) {
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL || sqlite3_value_type(argv[1]) == SQLITE_NULL) {
+    sqlite3_result_null(context);
+    return;
+  }
+  const auto* haystack = sqlite3_value_text(argv[0]);
+  const int haystack_size = sqlite3_value_bytes(argv[0]);
+  const auto* needle = sqlite3_value_text(argv[1]);
+  const int needle_size = sqlite3_value_bytes(argv[1]);
+  if (haystack == nullptr || needle == nullptr) {  // out of memory
+    sqlite3_result_error_nomem(context);
+    return;
+  }
+  const bool found = needle_size == 0 || memmem(haystack, haystack_size, needle, needle_size);
+  sqlite3_result_int(context, found ? 1 : 0);
 }
 
 // The background checkpointer copies the WAL to the database every 1,024
@@ -428,6 +451,12 @@ Result<std::unique_ptr<SqliteDatabase::Connection>> SqliteDatabase::Connect(bool
   }
   sqlite3_extended_result_codes(connection->db, 1);
   sqlite3_busy_timeout(connection->db, kBusyTimeoutMillis);
+  rc = sqlite3_create_function_v2(connection->db, "contains", 2,
+                                  SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr,
+                                  &ContainsFunction, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) {
+    return core::Internal("cannot open the database", path_ + ": " + Message(connection->db));
+  }
   std::string setup = reader ? kReaderSetup : kWriterSetup;
   // Takes effect only on a file without pages yet (before WAL mode is set).
   if (!reader && page_size_ > 0) {

@@ -613,6 +613,37 @@ TEST(SqliteDatabaseTest, TwoStatementsInOneCallAreRejected) {
   EXPECT_EQ(r.error().code(), core::Code::kInternal);
 }
 
+TEST(SqliteDatabaseTest, ContainsAnswersAsInstrDoes) {
+  auto db = OpenDatabase(":memory:");
+  ASSERT_TRUE(db.has_value());
+  ASSERT_TRUE((*db)->Execute("CREATE TABLE t (id INTEGER, text TEXT)").has_value());
+  const std::vector<std::string> texts = {"仙骨部ニ褥瘡ノ疑イ", "デイサービスカラ帰宅", "abc", "",
+                                          "ababc"};
+  for (size_t i = 0; i < texts.size(); ++i) {
+    ASSERT_TRUE((*db)->Execute("INSERT INTO t VALUES (?, ?)", {int64_t(i), texts[i]}).has_value());
+  }
+  ASSERT_TRUE((*db)->Execute("INSERT INTO t VALUES (99, NULL)").has_value());
+  for (std::string needle :
+       {"褥瘡", "サービス", "abc", "bc", "", "ｻ", "abd", "仙骨部ニ褥瘡ノ疑イ!"}) {
+    auto rs = (*db)->Query(
+        "SELECT group_concat(id) FROM (SELECT id FROM t WHERE contains(text, ?) ORDER BY id)",
+        {needle});
+    auto want = (*db)->Query(
+        "SELECT group_concat(id) FROM (SELECT id FROM t WHERE instr(text, ?) > 0 ORDER BY id)",
+        {needle});
+    ASSERT_TRUE(rs.has_value() && want.has_value()) << needle;
+    EXPECT_EQ(rs->rows[0].Text(0), want->rows[0].Text(0)) << needle;
+  }
+  auto found = (*db)->Query("SELECT id FROM t WHERE contains(text, ?) ORDER BY id", {"褥瘡"});
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->rows.size(), 1u);
+  EXPECT_EQ(found->rows[0].Int(0), 0);
+  auto null = (*db)->Query("SELECT contains(NULL, 'a'), contains('a', NULL)");
+  ASSERT_TRUE(null.has_value());
+  EXPECT_TRUE(null->rows[0].IsNull(0));
+  EXPECT_TRUE(null->rows[0].IsNull(1));
+}
+
 // --- PostgreSQL specifics ---------------------------------------------------
 
 TEST(PostgresDatabaseTest, BrokenConnectionIsResetForTheNextCaller) {

@@ -125,7 +125,11 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
     // default's.
     store::OpenOptions audit_options;
     audit_options.sqlite_page_size = kAuditPageSize;
-    TSUNAGU_ASSIGN_OR_RETURN(m.audit_db, store::OpenDatabase(url, audit_options));
+    // The trail is appended to: its writer touches only the last pages, and
+    // a large cache would only keep every page written since the start.
+    store::OpenOptions trail_options = audit_options;
+    trail_options.sqlite_writer_cache_kib = kAuditTrailWriterCacheKib;
+    TSUNAGU_ASSIGN_OR_RETURN(m.audit_db, store::OpenDatabase(url, trail_options));
     TSUNAGU_RETURN_IF_ERROR(store::ApplyMigrations(*m.audit_db, {audit::AuditLog::Migrations()}));
     // A data dir of an earlier version keeps its log in the main file.
     TSUNAGU_ASSIGN_OR_RETURN(int64_t moved, audit::MoveAuditTrail(*m.db, *m.audit_db));
@@ -134,6 +138,9 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
     }
     // The search lookup in a third file: filling it never holds the audit
     // file's writer, which every audited request waits for.
+    // Its indexes take each entry at a random leaf: a cache of their upper
+    // levels and recent leaves, not of the whole file.
+    audit_options.sqlite_writer_cache_kib = kAuditLookupWriterCacheKib;
     TSUNAGU_ASSIGN_OR_RETURN(m.audit_lookup_db,
                              store::OpenDatabase(config.AuditLookupDatabaseUrl(), audit_options));
     TSUNAGU_RETURN_IF_ERROR(

@@ -61,6 +61,10 @@ class Application {
   // of kAuditPageSize bytes.
   store::Database& audit_db();
   static constexpr int kAuditPageSize = 1024;
+  // Writer page caches of the audit trail and of its lookup file, in KiB
+  // (the main file's writer keeps 64 MiB).
+  static constexpr int kAuditTrailWriterCacheKib = 4096;
+  static constexpr int kAuditLookupWriterCacheKib = 16384;
   audit::AuditLog& audit();
   audit::AuditSigner& signer();
   auth::AccountService& accounts();

@@ -14,7 +14,8 @@ namespace {
 
 constexpr int kBusyTimeoutMillis = 10'000;
 // The writer connection: WAL, synchronous=NORMAL, foreign keys, and a page
-// cache of 64 MiB instead of SQLite's 2 MiB, so that large write transactions
+// cache of 64 MiB (by default; see Open) instead of SQLite's 2 MiB, so that
+// large write transactions
 // (group-committed imports) keep their dirty index pages in memory instead of
 // spilling them to the WAL mid-transaction, and index pages stay cached
 // between transactions. Checkpoints run on a background thread with a
@@ -24,7 +25,7 @@ constexpr int kBusyTimeoutMillis = 10'000;
 // committed transaction survives a crash of the process (WAL, synchronous=NORMAL).
 constexpr const char* kWriterSetup =
     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-    "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=8192; PRAGMA temp_store=MEMORY;";
+    "PRAGMA wal_autocheckpoint=8192; PRAGMA temp_store=MEMORY;";
 // A reader connection: 16 MiB of page cache instead of SQLite's 2 MiB, so
 // that the interior pages of the large tables' B-trees stay cached (1.28
 // million clinical resources take about 8 MiB of them, and a point read
@@ -417,15 +418,19 @@ class SqliteDatabase::SqliteTransaction final : public Transaction {
   bool failed_ = false;
 };
 
-SqliteDatabase::SqliteDatabase(std::string path, int page_size)
-    : path_(std::move(path)), in_memory_(path_ == ":memory:"), page_size_(page_size) {}
+SqliteDatabase::SqliteDatabase(std::string path, int page_size, int writer_cache_kib)
+    : path_(std::move(path)),
+      in_memory_(path_ == ":memory:"),
+      page_size_(page_size),
+      writer_cache_kib_(writer_cache_kib > 0 ? writer_cache_kib : kDefaultWriterCacheKib) {}
 
 SqliteDatabase::~SqliteDatabase() {
   if (writer_ && checkpointer_) sqlite3_wal_hook(writer_->db, nullptr, nullptr);
 }
 
-Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, int page_size) {
-  std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path, page_size));
+Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, int page_size,
+                                                       int writer_cache_kib) {
+  std::unique_ptr<SqliteDatabase> db(new SqliteDatabase(path, page_size, writer_cache_kib));
   TSUNAGU_ASSIGN_OR_RETURN(db->writer_, db->Connect(/*reader=*/false));
   if (!db->in_memory_) {
     sqlite3* own = nullptr;
@@ -457,7 +462,9 @@ Result<std::unique_ptr<SqliteDatabase::Connection>> SqliteDatabase::Connect(bool
   if (rc != SQLITE_OK) {
     return core::Internal("cannot open the database", path_ + ": " + Message(connection->db));
   }
-  std::string setup = reader ? kReaderSetup : kWriterSetup;
+  std::string setup = reader ? kReaderSetup
+                             : std::string(kWriterSetup) + " PRAGMA cache_size=-" +
+                                   std::to_string(writer_cache_kib_) + ";";
   // Takes effect only on a file without pages yet (before WAL mode is set).
   if (!reader && page_size_ > 0) {
     setup = "PRAGMA page_size=" + std::to_string(page_size_) + "; " + setup;

@@ -25,9 +25,12 @@ class SqliteDatabase final : public Database {
  public:
   // Opens (creating if missing) the database file at `path`; the parent
   // directory must exist. A file created now gets `page_size` (0: SQLite's
-  // default; the caller checks the value). Errors: Internal with the SQLite
-  // message.
-  static Result<std::unique_ptr<Database>> Open(const std::string& path, int page_size = 0);
+  // default; the caller checks the value). The writer connection keeps up to
+  // `writer_cache_kib` KiB of pages (0: kDefaultWriterCacheKib). Errors:
+  // Internal with the SQLite message.
+  static Result<std::unique_ptr<Database>> Open(const std::string& path, int page_size = 0,
+                                                int writer_cache_kib = 0);
+  static constexpr int kDefaultWriterCacheKib = 65536;
 
   ~SqliteDatabase() override;
   SqliteDatabase(const SqliteDatabase&) = delete;
@@ -49,7 +52,7 @@ class SqliteDatabase final : public Database {
   class Checkpointer;
 
  private:
-  SqliteDatabase(std::string path, int page_size);
+  SqliteDatabase(std::string path, int page_size, int writer_cache_kib);
   Result<std::unique_ptr<Connection>> Connect(bool reader);
   // Acquires a reader (blocking while all are busy); the writer for :memory:.
   Result<Lease> AcquireReader();
@@ -59,6 +62,7 @@ class SqliteDatabase final : public Database {
   std::string path_;
   bool in_memory_ = false;
   int page_size_ = 0;  // for a new file; set before it enters WAL mode
+  int writer_cache_kib_ = kDefaultWriterCacheKib;
 
   std::unique_ptr<Connection> writer_;
   std::mutex writer_mu_;

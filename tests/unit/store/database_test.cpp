@@ -584,6 +584,24 @@ TEST(SqliteDatabaseTest, PageSizeAppliesToANewFileOnly) {
   EXPECT_FALSE(std::filesystem::exists(scratch.dir() + "/bad.db"));
 }
 
+TEST(SqliteDatabaseTest, WriterCacheSizeIsAnOpenOption) {
+  TestDatabase scratch(Backend::kSqlite);
+  auto writer_cache = [](Database& db) {
+    auto tx = db.Begin(Database::Mode::kWrite);
+    if (!tx.has_value()) return int64_t{0};
+    auto rs = (*tx)->Query("PRAGMA cache_size");
+    return rs.has_value() ? rs->rows.at(0).Int(0) : int64_t{0};
+  };
+  OpenOptions small;
+  small.sqlite_writer_cache_kib = 4096;
+  auto db = OpenDatabase(scratch.dir() + "/small-cache.db", small);
+  ASSERT_TRUE(db.has_value()) << db.error().ToString();
+  EXPECT_EQ(writer_cache(**db), -4096);  // negative: KiB
+  auto plain = OpenDatabase(scratch.dir() + "/default-cache.db");
+  ASSERT_TRUE(plain.has_value());
+  EXPECT_EQ(writer_cache(**plain), -65536);
+}
+
 TEST(SqliteDatabaseTest, SqlitePathOfTellsFilesFromServers) {
   EXPECT_EQ(SqlitePathOf("sqlite:/var/lib/tsunagu/tsunagu.db"), "/var/lib/tsunagu/tsunagu.db");
   EXPECT_EQ(SqlitePathOf("data/tsunagu.db"), "data/tsunagu.db");

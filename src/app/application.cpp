@@ -138,9 +138,6 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
     }
     // The search lookup in a third file: filling it never holds the audit
     // file's writer, which every audited request waits for.
-    // Its indexes take each entry at a random leaf: a large cache keeps the
-    // indexer from reading them back from the file.
-    audit_options.sqlite_writer_cache_kib = kAuditLookupWriterCacheKib;
     TSUNAGU_ASSIGN_OR_RETURN(m.audit_lookup_db,
                              store::OpenDatabase(config.AuditLookupDatabaseUrl(), audit_options));
     TSUNAGU_RETURN_IF_ERROR(

@@ -61,13 +61,11 @@ class Application {
   // of kAuditPageSize bytes.
   store::Database& audit_db();
   static constexpr int kAuditPageSize = 1024;
-  // Writer page caches of the audit trail and of its lookup file, in KiB
-  // (the main file's writer keeps 64 MiB). The lookup keeps 64 MiB too:
-  // with 16 its indexer read its random leaves back from the file and took
-  // the CPU the requests needed (care search in a group 1,758-1,936 instead
-  // of 2,731-2,775 req/s).
+  // Writer page cache of the audit trail, in KiB (the main file's and the
+  // lookup's writers keep the default 64 MiB: with 16 the lookup's indexer
+  // read its random leaves back from the file and took the CPU the requests
+  // needed, care search in a group 1,758-1,936 instead of 2,731-2,775 req/s).
   static constexpr int kAuditTrailWriterCacheKib = 4096;
-  static constexpr int kAuditLookupWriterCacheKib = 65536;
   audit::AuditLog& audit();
   audit::AuditSigner& signer();
   auth::AccountService& accounts();

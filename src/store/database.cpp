@@ -1,6 +1,5 @@
 #include "store/database.hpp"
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -156,7 +155,7 @@ Result<std::unique_ptr<Database>> OpenDatabase(const std::string& url, const Ope
       }
     }
   }
-  return SqliteDatabase::Open(path, page, std::max(0, options.sqlite_writer_cache_kib));
+  return SqliteDatabase::Open(path, page, options.sqlite_writer_cache_kib);
 }
 
 }  // namespace tsunagu::store

@@ -157,7 +157,7 @@ struct OpenOptions {
   // Page size of a SQLite file created by this open (512..65536, a power of
   // two; 0 = SQLite's 4,096). An existing file keeps its page size.
   int sqlite_page_size = 0;
-  // Page cache of a SQLite file's writer connection, in KiB (0 = 64 MiB).
+  // Page cache of a SQLite file's writer connection, in KiB (0 or less: 64 MiB).
   // An append-only file needs little: its writer only touches the last pages.
   int sqlite_writer_cache_kib = 0;
 };

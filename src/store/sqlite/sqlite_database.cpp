@@ -15,10 +15,9 @@ namespace {
 
 constexpr int kBusyTimeoutMillis = 10'000;
 // The writer connection: WAL, synchronous=NORMAL, foreign keys, and a page
-// cache of 64 MiB (by default; see Open) instead of SQLite's 2 MiB, so that
-// large write transactions
-// (group-committed imports) keep their dirty index pages in memory instead of
-// spilling them to the WAL mid-transaction, and index pages stay cached
+// cache of 64 MiB by default (see Open) instead of SQLite's 2 MiB, so that
+// large write transactions (group-committed imports) keep their dirty index
+// pages in memory instead of spilling them to the WAL mid-transaction, and index pages stay cached
 // between transactions. Checkpoints run on a background thread with a
 // connection of its own (see Checkpointer), so that no request waits for the
 // copy; the writer's own automatic checkpoint (every 8,192 WAL pages) is the

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <boost/json/basic_parser_impl.hpp>
-#include <cstdio>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -298,13 +297,20 @@ std::string KeyOf(int64_t facility_id, std::string_view type, std::string_view k
 
 // 32 lowercase hex digits: the time and a counter first, so that new rows
 // append to the primary-key index instead of landing at random pages, then
-// 64 random bits, so that ids stay unguessable and unique across processes.
-std::string NewResourceId(int64_t now_millis) {
+// 64 random bits (`random`: 8 bytes), so that ids stay unguessable and
+// unique across processes.
+std::string NewResourceId(int64_t now_millis, const unsigned char* random) {
   static std::atomic<uint32_t> counter{0};
-  uint64_t head = (static_cast<uint64_t>(now_millis) << 16) | (counter.fetch_add(1) & 0xffffu);
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(head));
-  return std::string(buf, 16) + core::RandomHex(8);
+  const uint64_t head =
+      (static_cast<uint64_t>(now_millis) << 16) | (counter.fetch_add(1) & 0xffffu);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int i = 0; i < 16; ++i) id[i] = kHex[(head >> (60 - 4 * i)) & 15];
+  for (int i = 0; i < 8; ++i) {
+    id[16 + 2 * i] = kHex[random[i] >> 4];
+    id[17 + 2 * i] = kHex[random[i] & 15];
+  }
+  return id;
 }
 
 const std::string& MultiRowSql(bool retract, size_t rows) {
@@ -356,9 +362,8 @@ const std::string& SourceTimeSql(size_t rows) {
 
 // Applies records[group[...]] (distinct keys, all upserts or all
 // retractions) and adds what happened to `stats`.
-core::Status WriteGroup(store::Transaction& tx, std::span<const ResourceRecord> records,
-                        const std::vector<std::string>& ids,
-                        const std::vector<std::string>& summaries, const std::vector<size_t>& group,
+core::Status WriteGroup(store::Transaction& tx, std::span<const CheckedRecord> records,
+                        const std::vector<std::string>& ids, const std::vector<size_t>& group,
                         int64_t now, WriteStats& stats) {
   std::vector<Value> params;
   std::unordered_map<std::string, size_t> pending;  // key -> record index, nothing written yet
@@ -371,12 +376,12 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const ResourceRecord> 
         break;
       }
     }
-    const bool retract = records[group[at]].retracted;
+    const bool retract = records[group[at]].record().retracted;
     params.clear();
     params.reserve(n * 15);
     pending.clear();
     for (size_t k = at; k < at + n; ++k) {
-      const ResourceRecord& r = records[group[k]];
+      const ResourceRecord& r = records[group[k]].record();
       params.emplace_back(ids[group[k]]);
       params.emplace_back(r.resource_type);
       params.emplace_back(r.source_facility_id);
@@ -391,7 +396,7 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const ResourceRecord> 
       params.emplace_back(r.source_time);
       params.emplace_back(r.json);
       params.emplace_back(now);
-      params.emplace_back(summaries[group[k]]);
+      params.emplace_back(records[group[k]].summary());
       pending.emplace(KeyOf(r.source_facility_id, r.resource_type, r.source_key), group[k]);
     }
     TSUNAGU_ASSIGN_OR_RETURN(auto written, tx.Query(MultiRowSql(retract, n), params));
@@ -424,7 +429,7 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const ResourceRecord> 
       }
       params.clear();
       for (size_t k = done; k < done + m; ++k) {
-        const ResourceRecord& r = records[rest[k]];
+        const ResourceRecord& r = records[rest[k]].record();
         params.emplace_back(r.source_facility_id);
         params.emplace_back(r.resource_type);
         params.emplace_back(r.source_key);
@@ -435,7 +440,7 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const ResourceRecord> 
         stored_times[KeyOf(row.Int(0), row.Text(1), row.Text(2))] = row.Int(3);
       }
       for (size_t k = done; k < done + m; ++k) {
-        const ResourceRecord& r = records[rest[k]];
+        const ResourceRecord& r = records[rest[k]].record();
         auto it = stored_times.find(KeyOf(r.source_facility_id, r.resource_type, r.source_key));
         int64_t stored_time = it == stored_times.end() ? r.source_time : it->second;
         if (r.source_time < stored_time) {
@@ -608,20 +613,39 @@ CREATE INDEX resources_summary_missing ON resources (id) WHERE summary = '';
 )sql"}};
 }
 
+core::Result<CheckedRecord> ResourceStore::Check(ResourceRecord record, size_t index) {
+  TSUNAGU_RETURN_IF_ERROR(ValidateRecord(record, index));
+  CheckedRecord checked;
+  checked.summary_ = EncodeStoredSummary(record, Summarize(record));
+  checked.record_ = std::move(record);
+  return checked;
+}
+
 core::Result<WriteStats> ResourceStore::Write(std::span<const ResourceRecord> records) {
+  if (records.size() > kMaxBatch) {
+    return core::InvalidInput("too many records in one batch (at most " +
+                              std::to_string(kMaxBatch) + ")");
+  }
+  // Checked (and summarized: a parse of each JSON) before the write lock.
+  std::vector<CheckedRecord> checked;
+  checked.reserve(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    TSUNAGU_ASSIGN_OR_RETURN(CheckedRecord c, Check(records[i], i));
+    checked.push_back(std::move(c));
+  }
+  return Write(std::span<const CheckedRecord>(checked));
+}
+
+core::Result<WriteStats> ResourceStore::Write(std::span<const CheckedRecord> records) {
   WriteStats stats;
   if (records.empty()) return stats;
   if (records.size() > kMaxBatch) {
     return core::InvalidInput("too many records in one batch (at most " +
                               std::to_string(kMaxBatch) + ")");
   }
-  for (size_t i = 0; i < records.size(); ++i) {
-    TSUNAGU_RETURN_IF_ERROR(ValidateRecord(records[i], i));
-  }
-  // Summaries before the write lock: they parse each record's JSON.
-  std::vector<std::string> summaries;
-  summaries.reserve(records.size());
-  for (const ResourceRecord& r : records) summaries.push_back(EncodeStoredSummary(r, Summarize(r)));
+  // One getrandom for the whole batch.
+  std::vector<unsigned char> random(records.size() * 8);
+  core::RandomBytes(random.data(), random.size());
   const int64_t now = clock_.NowMillis();
   TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
   // Records are applied in runs of distinct keys: within a run no record can
@@ -637,15 +661,15 @@ core::Result<WriteStats> ResourceStore::Write(std::span<const ResourceRecord> re
     upserts.clear();
     retractions.clear();
     for (; i < records.size() && run_keys.size() < kWriteRun; ++i) {
-      const ResourceRecord& r = records[i];
+      const ResourceRecord& r = records[i].record();
       if (!run_keys.insert(KeyOf(r.source_facility_id, r.resource_type, r.source_key)).second) {
         break;
       }
-      ids[i] = NewResourceId(now);
+      ids[i] = NewResourceId(now, random.data() + 8 * i);
       (r.retracted ? retractions : upserts).push_back(i);
     }
     for (const auto* group : {&upserts, &retractions}) {
-      TSUNAGU_RETURN_IF_ERROR(WriteGroup(*tx, records, ids, summaries, *group, now, stats));
+      TSUNAGU_RETURN_IF_ERROR(WriteGroup(*tx, records, ids, *group, now, stats));
     }
   }
   TSUNAGU_RETURN_IF_ERROR(tx->Commit());

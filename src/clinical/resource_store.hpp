@@ -71,6 +71,22 @@ struct AccessScope {
   std::set<Category> Categories() const;
 };
 
+// A record that passed the store's checks, with its list summary: made by
+// ResourceStore::Check, which does all the JSON work of a write, so that a
+// caller with several threads (the SS-MIX2 importer) can do it outside the
+// single writer. Only Check makes one.
+class CheckedRecord {
+ public:
+  const ResourceRecord& record() const { return record_; }
+  const std::string& summary() const { return summary_; }  // stored form
+
+ private:
+  friend class ResourceStore;
+  CheckedRecord() = default;
+  ResourceRecord record_;
+  std::string summary_;
+};
+
 enum class SortOrder { kNewestFirst, kOldestFirst };
 
 struct ResourceQuery {
@@ -128,6 +144,12 @@ class ResourceStore {
   // nothing is written then; Unavailable / Internal on storage failure
   // (nothing is written either).
   core::Result<WriteStats> Write(std::span<const ResourceRecord> records);
+  // Checks one record as Write does (the error names it "record <index>")
+  // and summarizes it. Any thread; no database access.
+  static core::Result<CheckedRecord> Check(ResourceRecord record, size_t index = 0);
+  // Write for records checked already: the transaction only. InvalidInput
+  // for more than kMaxBatch records.
+  core::Result<WriteStats> Write(std::span<const CheckedRecord> records);
 
   // The FHIR JSON with "id" set. NotFound for an unknown or retracted
   // resource. No access check: callers check the returned record first (Get).

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include "core/log.hpp"
 #include "hl7v2/message.hpp"
 #include "ssmix2/storage_path.hpp"
+#include "ssmix2/tree_listing.hpp"
 
 namespace tsunagu::ssmix2 {
 namespace {
@@ -49,7 +51,7 @@ struct FileWork {
 };
 
 struct Batch {
-  std::vector<clinical::ResourceRecord> records;
+  std::vector<clinical::CheckedRecord> records;
   std::vector<FileWork> files;
 };
 
@@ -89,7 +91,7 @@ std::string Relative(const fs::path& p, const fs::path& root) {
 // were skipped.
 struct DirResult {
   std::vector<FileWork> files;  // first/count index records
-  std::vector<clinical::ResourceRecord> records;
+  std::vector<clinical::CheckedRecord> records;
   int64_t unchanged = 0;
   int64_t deferred = 0;
   int64_t messages = 0;
@@ -412,24 +414,33 @@ class Run {
   DirResult ReadDir(const fs::path& dir) {
     DirResult out;
     auto t0 = Clock::now();
-    std::vector<std::pair<FileInfo, fs::path>> files;
-    std::error_code ec;
-    std::string dir_rel = Relative(dir, root_);
-    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
-    for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (!it->is_regular_file(ec)) continue;
-      files.push_back({FileInfo{Relative(it->path(), root_), dir_rel,
-                                static_cast<int64_t>(it->file_size(ec)), MtimeNanos(*it)},
-                       it->path()});
-    }
-    if (ec) {
-      out.status = core::Internal("cannot walk a patient directory", ec.message());
+    const std::string dir_rel = Relative(dir, root_);
+    // Files are listed, stated and opened relative to the directory's
+    // descriptor: no path walk from the root per file.
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) {
+      // Skipped like any directory without permission (it holds no file we
+      // can read); gone meanwhile: nothing to import.
+      if (errno != EACCES && errno != ENOENT) {
+        out.status = core::Internal("cannot walk a patient directory",
+                                    dir_rel + ": " + std::strerror(errno));
+      }
       return out;
     }
-    std::sort(files.begin(), files.end(),
-              [](const auto& a, const auto& b) { return a.first.relative < b.first.relative; });
+    struct CloseDir {
+      int fd;
+      ~CloseDir() { ::close(fd); }
+    } close_dir{dir_fd};
+    std::vector<ListedFile> listed;
+    if (core::Status s = ListFilesBelow(dir_fd, listed); !s.ok()) {
+      out.status = s;
+      return out;
+    }
+    // Path order, as a walk of the tree gives (the prefix is common).
+    std::sort(listed.begin(), listed.end(),
+              [](const ListedFile& a, const ListedFile& b) { return a.path < b.path; });
     std::unordered_map<std::string, std::pair<int64_t, int64_t>> known;
-    if (!o_.rescan && !files.empty()) {
+    if (!o_.rescan && !listed.empty()) {
       auto rs = db_.Query(
           "SELECT path, size, mtime FROM ssmix2_import_state WHERE facility_id = ? AND dir = ?",
           {o_.facility_id, dir_rel});
@@ -439,15 +450,16 @@ class Run {
       }
       for (const auto& r : rs->rows) known[r.Text(0)] = {r.Int(1), r.Int(2)};
     }
-    std::vector<std::pair<FileWork, const fs::path*>> todo;
-    for (auto& [info, path] : files) {
+    std::vector<std::pair<FileWork, const std::string*>> todo;  // with the path below dir
+    for (const ListedFile& f : listed) {
+      FileInfo info{dir_rel + "/" + f.path, dir_rel, f.size, f.mtime};
       auto k = known.find(info.relative);
       if (k != known.end() && k->second.first == info.size && k->second.second == info.mtime) {
         ++out.unchanged;
       } else if (Deferred(info)) {
         ++out.deferred;
       } else {
-        todo.push_back({FileWork{std::move(info), 0, 0, ""}, &path});
+        todo.push_back({FileWork{std::move(info), 0, 0, ""}, &f.path});
       }
     }
     // A few files at a time: open them all and ask the kernel to read them
@@ -459,7 +471,7 @@ class Run {
       fds.assign(end - at, -1);
       for (size_t i = at; i < end; ++i) {
         if (static_cast<uint64_t>(todo[i].first.info.size) > o_.max_file_bytes) continue;
-        int fd = ::open(todo[i].second->c_str(), O_RDONLY | O_CLOEXEC);
+        int fd = ::openat(dir_fd, todo[i].second->c_str(), O_RDONLY | O_CLOEXEC);
         if (fd >= 0) (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
         fds[i - at] = fd;
       }
@@ -504,8 +516,21 @@ class Run {
       return;
     }
     ++out.messages;
+    // The store's checks and summaries here, on the reader threads: the
+    // writer thread then only writes. A record the store would refuse
+    // quarantines its file, and nothing of the file is stored.
+    const size_t first = out.records.size();
+    for (size_t i = 0; i < records->size(); ++i) {
+      auto checked = clinical::ResourceStore::Check(std::move((*records)[i]), i);
+      if (!checked) {
+        out.records.erase(out.records.begin() + static_cast<std::ptrdiff_t>(first),
+                          out.records.end());
+        w.reason = "rejected by the store: " + ReasonOf(checked.error());
+        return;
+      }
+      out.records.push_back(std::move(*checked));
+    }
     w.count = records->size();
-    for (auto& r : *records) out.records.push_back(std::move(r));
   }
 
   void MaybeReport() {
@@ -567,10 +592,11 @@ class Run {
       if (stats) {
         AddStats(*stats);
       } else if (stats.error().code() == core::Code::kInvalidInput) {
-        // A record the store refuses: retry file by file to find the bad ones.
+        // The store refused the batch (records are checked by the readers,
+        // so only its size can be refused): file by file.
         for (auto* f : good) {
           if (f->count == 0) continue;
-          std::span<const clinical::ResourceRecord> part(b.records.data() + f->first, f->count);
+          std::span<const clinical::CheckedRecord> part(b.records.data() + f->first, f->count);
           auto one = resources_.Write(part);
           if (one) {
             AddStats(*one);

@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 #include <set>
+#include <span>
 
 #include "unit/clinical/clinical_fixture.hpp"
 
@@ -184,6 +185,43 @@ TEST_P(ResourceStoreTest, BadRecordRejectsTheWholeBatch) {
         << c.name << ": " << result.error().message();
   }
   EXPECT_TRUE(MustSearch(*resources_, For({{1, "P1"}})).items.empty());
+}
+
+TEST_P(ResourceStoreTest, CheckedRecordsWriteAsTheRecordsThemselvesDo) {
+  // Check does the JSON work on any thread; the checked write stores the
+  // same rows with the same outcome as Write on the records.
+  auto a = SimpleRecord(1, "P1", "K1", Category::kCondition, "Condition", "高血圧症", "2025-01-01");
+  auto b = SimpleRecord(1, "P1", "K2", Category::kCondition, "Condition", "糖尿病", "2025-02-01");
+  std::vector<CheckedRecord> checked;
+  for (const auto& r : {a, b}) {
+    auto c = ResourceStore::Check(r);
+    ASSERT_TRUE(c.has_value()) << c.error().ToString();
+    EXPECT_EQ(c->record().source_key, r.source_key);
+    EXPECT_FALSE(c->summary().empty());
+    checked.push_back(std::move(*c));
+  }
+  auto stats = resources_->Write(std::span<const CheckedRecord>(checked));
+  ASSERT_TRUE(stats.has_value()) << stats.error().ToString();
+  EXPECT_EQ(*stats, (WriteStats{.inserted = 2}));
+  // The same records again, unchecked: unchanged.
+  EXPECT_EQ(Write({a, b}), (WriteStats{.unchanged = 2}));
+  ResourceQuery q = For({{1, "P1"}});
+  q.summaries = true;
+  ResourcePage page = MustSearch(*resources_, q);
+  ASSERT_EQ(page.items.size(), 2u);
+  for (const auto& item : page.items) {
+    ASSERT_TRUE(item.summary.has_value()) << item.record.display;
+    EXPECT_EQ(*item.summary, Summarize(item.record.display == "糖尿病" ? b : a));
+  }
+  EXPECT_EQ(Displays(page), (std::vector<std::string>{"糖尿病", "高血圧症"}));
+
+  // A bad record is refused by Check, named by the index given.
+  auto bad = a;
+  bad.json = "{broken";
+  auto refused = ResourceStore::Check(bad, 7);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), core::Code::kInvalidInput);
+  EXPECT_NE(refused.error().message().find("record 7"), std::string::npos);
 }
 
 TEST_P(ResourceStoreTest, OnlyThePatientsLinkedLocalIdsAreSearched) {

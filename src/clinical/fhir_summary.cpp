@@ -313,14 +313,19 @@ std::string FormatNumber(double value) {
 }
 
 ResourceSummary Summarize(const ResourceRecord& r) {
-  ResourceSummary s;
   boost::system::error_code ec;
   // The document lives only for this call: a stack arena spares the
   // allocator a call per member (a timeline page summarizes 50 resources).
   unsigned char arena[8192];
   json::monotonic_resource memory(arena, sizeof arena);
   json::value v = json::parse(r.json, ec, &memory);
-  if (ec || !v.is_object()) return s;
+  if (ec) return ResourceSummary{};
+  return Summarize(r, v);
+}
+
+ResourceSummary Summarize(const ResourceRecord& r, const json::value& v) {
+  ResourceSummary s;
+  if (!v.is_object()) return s;
   const std::string& t = r.resource_type;
   if (t == "MedicationRequest" || t == "MedicationDispense" || t == "MedicationAdministration") {
     SummarizeMedication(r, v, s);

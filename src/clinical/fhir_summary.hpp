@@ -12,6 +12,10 @@
 
 #include "clinical/resource.hpp"
 
+namespace boost::json {
+class value;
+}
+
 namespace tsunagu::clinical {
 
 // The code system the network uses for YJ codes (個別医薬品コード, 12
@@ -53,6 +57,8 @@ struct ResourceSummary {
 
 // Never fails: unreadable JSON gives an empty summary.
 ResourceSummary Summarize(const ResourceRecord& record);
+// The same from record.json parsed already (a caller that parses it anyway).
+ResourceSummary Summarize(const ResourceRecord& record, const boost::json::value& parsed);
 
 // What a list of resources shows of each one besides its key columns,
 // stored with the resource at write time (ResourceStore's "summary" column)

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
-#include <boost/json/basic_parser_impl.hpp>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -29,102 +28,8 @@ bool IsResourceTypeName(std::string_view s) {
   });
 }
 
-// Checks a record's JSON without building a document: a strict parse (the
-// same grammar and depth limit as json::parse) that remembers the top-level
-// "resourceType" string. The last occurrence of a duplicated key counts, as
-// in json::parse.
-class TypeCheckHandler {
- public:
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-
-  bool top_is_object = false;
-  bool has_type = false;
-  std::string type;
-
-  bool on_document_begin(boost::system::error_code&) { return true; }
-  bool on_document_end(boost::system::error_code&) { return true; }
-  bool on_object_begin(boost::system::error_code&) {
-    if (depth_ == 0) top_is_object = true;
-    Value(false);
-    ++depth_;
-    return true;
-  }
-  bool on_object_end(std::size_t, boost::system::error_code&) {
-    --depth_;
-    return true;
-  }
-  bool on_array_begin(boost::system::error_code&) {
-    Value(false);
-    ++depth_;
-    return true;
-  }
-  bool on_array_end(std::size_t, boost::system::error_code&) {
-    --depth_;
-    return true;
-  }
-  bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
-    if (depth_ == 1) part_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(json::string_view s, std::size_t, boost::system::error_code&) {
-    if (depth_ == 1) {
-      part_.append(s.data(), s.size());
-      type_key_ = part_ == "resourceType";
-      part_.clear();
-    }
-    return true;
-  }
-  bool on_string_part(json::string_view s, std::size_t, boost::system::error_code&) {
-    if (depth_ == 1 && type_key_) part_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_string(json::string_view s, std::size_t, boost::system::error_code&) {
-    if (depth_ == 1 && type_key_) {
-      part_.append(s.data(), s.size());
-      type = std::move(part_);
-      part_.clear();
-    }
-    Value(true);
-    return true;
-  }
-  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
-  bool on_int64(int64_t, json::string_view, boost::system::error_code&) { return Value(false); }
-  bool on_uint64(uint64_t, json::string_view, boost::system::error_code&) { return Value(false); }
-  bool on_double(double, json::string_view, boost::system::error_code&) { return Value(false); }
-  bool on_bool(bool, boost::system::error_code&) { return Value(false); }
-  bool on_null(boost::system::error_code&) { return Value(false); }
-  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
-  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
-
- private:
-  // A value directly inside the top-level object ends the pending key.
-  bool Value(bool is_string) {
-    if (depth_ == 1 && type_key_) {
-      has_type = is_string;
-      if (!is_string) type.clear();
-      type_key_ = false;
-    }
-    return true;
-  }
-  int depth_ = 0;
-  bool type_key_ = false;
-  std::string part_;
-};
-
-// True when `text` is one JSON object whose "resourceType" is `type`.
-bool IsResourceOfType(const std::string& text, std::string_view type) {
-  json::basic_parser<TypeCheckHandler> parser{json::parse_options{}};
-  boost::system::error_code ec;
-  std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
-  if (ec || n != text.size() || !parser.done()) return false;
-  const TypeCheckHandler& h = parser.handler();
-  return h.top_is_object && h.has_type && h.type == type;
-}
-
-core::Status ValidateRecord(const ResourceRecord& r, size_t index) {
+// The checks of a record that do not read its JSON.
+core::Status ValidateKeys(const ResourceRecord& r, size_t index) {
   auto bad = [index](const std::string& what) {
     return core::InvalidInput("record " + std::to_string(index) + ": " + what);
   };
@@ -136,16 +41,7 @@ core::Status ValidateRecord(const ResourceRecord& r, size_t index) {
   if (r.source_key.empty() || r.source_key.size() > 512) {
     return bad("source_key is required (at most 512 bytes)");
   }
-  if (r.json.empty()) {
-    if (r.retracted) return core::Status::Ok();
-    return bad("json is required");
-  }
-  if (!IsResourceOfType(r.json, r.resource_type)) {
-    boost::system::error_code ec;
-    json::value v = json::parse(r.json, ec);
-    if (ec || !v.is_object()) return bad("json is not a JSON object");
-    return bad("json resourceType does not match resource_type");
-  }
+  if (r.json.empty() && !r.retracted) return bad("json is required");
   return core::Status::Ok();
 }
 
@@ -614,9 +510,27 @@ CREATE INDEX resources_summary_missing ON resources (id) WHERE summary = '';
 }
 
 core::Result<CheckedRecord> ResourceStore::Check(ResourceRecord record, size_t index) {
-  TSUNAGU_RETURN_IF_ERROR(ValidateRecord(record, index));
+  TSUNAGU_RETURN_IF_ERROR(ValidateKeys(record, index));
   CheckedRecord checked;
-  checked.summary_ = EncodeStoredSummary(record, Summarize(record));
+  if (record.json.empty()) {  // a retraction may come without content
+    checked.summary_ = EncodeStoredSummary(record, ResourceSummary{});
+  } else {
+    // One parse for the check and the summary; the document lives in a
+    // stack arena for this call only.
+    unsigned char arena[8192];
+    json::monotonic_resource memory(arena, sizeof arena);
+    boost::system::error_code ec;
+    json::value v = json::parse(record.json, ec, &memory);
+    if (ec || !v.is_object()) {
+      return core::InvalidInput("record " + std::to_string(index) + ": json is not a JSON object");
+    }
+    const json::value* type = v.get_object().if_contains("resourceType");
+    if (type == nullptr || !type->is_string() || type->get_string() != record.resource_type) {
+      return core::InvalidInput("record " + std::to_string(index) +
+                                ": json resourceType does not match resource_type");
+    }
+    checked.summary_ = EncodeStoredSummary(record, Summarize(record, v));
+  }
   checked.record_ = std::move(record);
   return checked;
 }

@@ -233,7 +233,9 @@ class Run {
         root_(root),
         o_(o),
         settle_millis_(settle_millis),
-        queue_(o.queue_batches) {}
+        queue_(o.queue_batches) {
+    Reserve(current_);
+  }
 
   core::Result<ImportSummary> Execute() {
     start_ = Clock::now();
@@ -372,6 +374,13 @@ class Run {
     return settle_millis_ > 0 && info.mtime / 1'000'000 > clock_.NowMillis() - settle_millis_;
   }
 
+  // Room for a full batch at once: growing a vector of a few MB page by
+  // page faults in fresh memory at every doubling.
+  void Reserve(Batch& b) const {
+    b.records.reserve(o_.batch_records + 64);
+    b.files.reserve(1024);
+  }
+
   // Hands the batch to the writer once it is full.
   core::Status MaybePush() {
     if (current_.records.size() >= o_.batch_records || current_.files.size() >= 4096) {
@@ -380,6 +389,7 @@ class Run {
       writer_wait_nanos_ += (Clock::now() - t0).count();
       if (!accepted) return core::Status::Ok();  // the writer failed
       current_ = Batch{};
+      Reserve(current_);
     }
     return core::Status::Ok();
   }

@@ -16,9 +16,9 @@ namespace {
 constexpr int kMaxDepth = 32;
 
 core::Status Failed(const char* call, const std::string& path, int error) {
-  return core::Internal("cannot walk a patient directory",
-                        std::string(call) + " " + (path.empty() ? "." : path) + ": " +
-                            std::strerror(error));
+  return core::Internal(
+      "cannot walk a patient directory",
+      std::string(call) + " " + (path.empty() ? "." : path) + ": " + std::strerror(error));
 }
 
 int64_t Nanos(const struct timespec& t) {
@@ -50,8 +50,8 @@ core::Status ListInto(int dfd, const std::string& prefix, int depth, std::vector
           return Failed("fstatat", prefix + std::string(name), errno);
         }
         if (S_ISREG(st.st_mode)) {
-          out.push_back({prefix + std::string(name), static_cast<int64_t>(st.st_size),
-                         Nanos(st.st_mtim)});
+          out.push_back(
+              {prefix + std::string(name), static_cast<int64_t>(st.st_size), Nanos(st.st_mtim)});
           continue;
         }
         if (type == DT_UNKNOWN && S_ISDIR(st.st_mode)) type = DT_DIR;

@@ -81,6 +81,10 @@ std::string Serialize(const boost::json::value& v) {
   return out;
 }
 
+void AppendJson(std::string& out, const boost::json::value& v) { Write(out, v); }
+
+void AppendJsonString(std::string& out, std::string_view s) { WriteString(out, s); }
+
 std::string SystemUri(std::string_view name, std::string_view code, int64_t facility_id) {
   const std::string n = Upper(core::Trim(name));
   // ISO+ (ISO units as text) is not a code system: the unit stays text.

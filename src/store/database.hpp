@@ -107,7 +107,9 @@ class Executor {
   // and the later ones do not run). SQLite runs reads in one read
   // transaction on one reader connection, and a batch that writes one
   // statement after another, each on its own; a Transaction runs them in
-  // itself. So write with it on PostgreSQL only, or in a Transaction. The
+  // itself (on PostgreSQL also in one round trip; its generic plans then
+  // last to the end of the transaction). So write with it on PostgreSQL
+  // only, or in a Transaction. The
   // first failing statement's error is returned; nothing is returned partly.
   // PostgreSQL plans a batch's statements generically (plan_cache_mode =
   // force_generic_plan), once per connection instead of at every call: a

@@ -447,6 +447,15 @@ class PostgresDatabase::PostgresTransaction final : public Transaction {
   Result<int64_t> Execute(std::string_view sql, std::span<const Value> params) override {
     return Run(sql, params, nullptr);
   }
+  // One round trip, as outside a transaction; the generic plans it asks for
+  // stay for the rest of the transaction.
+  Result<std::vector<ResultSet>> QueryBatch(std::span<const Statement> statements) override {
+    TSUNAGU_RETURN_IF_ERROR(Usable());
+    if (statements.empty()) return std::vector<ResultSet>{};
+    auto result = lease_.connection().RunBatch(statements);
+    if (!result) failed_ = true;
+    return result;
+  }
 
   Status Commit() override {
     TSUNAGU_RETURN_IF_ERROR(Usable());

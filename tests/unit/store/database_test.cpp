@@ -445,6 +445,40 @@ TEST_P(DatabaseTest, QueryBatchInsideATransactionSeesItsWrites) {
   EXPECT_EQ(CountItems(), 0);
 }
 
+TEST_P(DatabaseTest, QueryBatchWritesInATransactionCommitOrAbortWithIt) {
+  {
+    auto tx = db().Begin();
+    ASSERT_TRUE(tx.has_value()) << tx.error().ToString();
+    auto rs = (*tx)->QueryBatch(std::vector<Statement>{
+        {"INSERT INTO items (name, qty) VALUES (?, ?), (?, ?) RETURNING name",
+         {Value{"a"}, Value{int64_t{1}}, Value{"b"}, Value{int64_t{2}}}},
+        {"INSERT INTO items (name, qty) VALUES (?, ?) RETURNING qty",
+         {Value{"c"}, Value{int64_t{3}}}}});
+    ASSERT_TRUE(rs.has_value()) << rs.error().ToString();
+    ASSERT_EQ(rs->size(), 2u);
+    EXPECT_EQ((*rs)[0].size(), 2u);
+    EXPECT_EQ((*rs)[1].rows.at(0).Int(0), 3);
+    ASSERT_TRUE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(CountItems(), 3);
+  {
+    // A failing statement aborts the transaction: nothing of it is stored.
+    auto tx = db().Begin();
+    ASSERT_TRUE(tx.has_value());
+    auto rs = (*tx)->QueryBatch(
+        std::vector<Statement>{{"INSERT INTO items (name, qty) VALUES (?, ?) RETURNING name",
+                                {Value{"d"}, Value{int64_t{4}}}},
+                               {"INSERT INTO no_such_table (x) VALUES (1) RETURNING x", {}}});
+    EXPECT_FALSE(rs.has_value());
+    EXPECT_FALSE((*tx)->Commit().ok());
+  }
+  EXPECT_EQ(CountItems(), 3);
+  // The connection serves the next caller.
+  auto after = db().Query("SELECT COUNT(*) FROM items");
+  ASSERT_TRUE(after.has_value()) << after.error().ToString();
+  EXPECT_EQ(after->rows.at(0).Int(0), 3);
+}
+
 TEST_P(DatabaseTest, CachedStatementsServeManyCalls) {
   for (int64_t i = 0; i < 100; ++i) {
     ASSERT_TRUE(db().Execute("INSERT INTO items (name, qty) VALUES (?, ?)",

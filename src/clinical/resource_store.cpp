@@ -257,9 +257,11 @@ const std::string& SourceTimeSql(size_t rows) {
 }
 
 // Applies records[group[...]] (distinct keys, all upserts or all
-// retractions) and adds what happened to `stats`. The group's statements
-// do not depend on each other: they go as one batch (one round trip on
-// PostgreSQL, where the server's work then overlaps ours).
+// retractions) and adds what happened to `stats`. With distinct keys no
+// statement depends on another's record: the upserts go as one batch, then
+// the stored source times of the records nothing was written for, then the
+// touches (one round trip each on PostgreSQL, where the server's work also
+// overlaps ours; a record at a time made updates and re-imports slow).
 core::Status WriteGroup(store::Transaction& tx, std::span<const CheckedRecord> records,
                         const std::vector<std::string>& ids, const std::vector<size_t>& group,
                         int64_t now, WriteStats& stats) {
@@ -302,8 +304,8 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const CheckedRecord> r
   }
   TSUNAGU_ASSIGN_OR_RETURN(std::vector<store::ResultSet> results, tx.QueryBatch(statements));
   statements.clear();
-  std::vector<Value> params;
   std::unordered_map<std::string, size_t> pending;  // key -> record index, nothing written yet
+  std::vector<size_t> rest;                         // records nothing was written for
   for (size_t c = 0; c < chunks.size(); ++c) {
     const auto [at, n] = chunks[c];
     pending.clear();
@@ -324,49 +326,53 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const CheckedRecord> r
       pending.erase(it);
     }
     // Nothing written for the rest: the stored record is newer, or identical.
-    std::vector<size_t> rest;
-    rest.reserve(pending.size());
     for (const auto& [key, index] : pending) rest.push_back(index);
-    std::sort(rest.begin(), rest.end());
-    size_t done = 0;
-    while (done < rest.size()) {
-      size_t m = 0;
-      for (size_t size : kStatementRows) {
-        if (size <= rest.size() - done) {
-          m = size;
-          break;
-        }
+  }
+  if (rest.empty()) return core::Status::Ok();
+  // Their stored source times, again as one batch.
+  std::sort(rest.begin(), rest.end());
+  for (size_t done = 0; done < rest.size();) {
+    size_t m = 0;
+    for (size_t size : kStatementRows) {
+      if (size <= rest.size() - done) {
+        m = size;
+        break;
       }
-      params.clear();
-      for (size_t k = done; k < done + m; ++k) {
-        const ResourceRecord& r = records[rest[k]].record();
-        params.emplace_back(r.source_facility_id);
-        params.emplace_back(r.resource_type);
-        params.emplace_back(r.source_key);
-      }
-      TSUNAGU_ASSIGN_OR_RETURN(auto stored, tx.Query(SourceTimeSql(m), params));
-      std::unordered_map<std::string, int64_t> stored_times;
-      for (const auto& row : stored.rows) {
-        stored_times[KeyOf(row.Int(0), row.Text(1), row.Text(2))] = row.Int(3);
-      }
-      for (size_t k = done; k < done + m; ++k) {
-        const ResourceRecord& r = records[rest[k]].record();
-        auto it = stored_times.find(KeyOf(r.source_facility_id, r.resource_type, r.source_key));
-        int64_t stored_time = it == stored_times.end() ? r.source_time : it->second;
-        if (r.source_time < stored_time) {
-          ++stats.older_ignored;
-          continue;
-        }
-        ++stats.unchanged;
-        if (r.source_time > stored_time) {
-          TSUNAGU_RETURN_IF_ERROR(tx.Execute(
-              kTouchSql,
-              {r.source_time, r.source_facility_id, r.resource_type, r.source_key, r.source_time}));
-        }
-      }
-      done += m;
+    }
+    store::Statement& st = statements.emplace_back();
+    st.sql = SourceTimeSql(m);
+    for (size_t k = done; k < done + m; ++k) {
+      const ResourceRecord& r = records[rest[k]].record();
+      st.params.emplace_back(r.source_facility_id);
+      st.params.emplace_back(r.resource_type);
+      st.params.emplace_back(r.source_key);
+    }
+    done += m;
+  }
+  TSUNAGU_ASSIGN_OR_RETURN(results, tx.QueryBatch(statements));
+  statements.clear();
+  std::unordered_map<std::string, int64_t> stored_times;
+  for (const auto& rs : results) {
+    for (const auto& row : rs.rows) {
+      stored_times[KeyOf(row.Int(0), row.Text(1), row.Text(2))] = row.Int(3);
     }
   }
+  for (size_t index : rest) {
+    const ResourceRecord& r = records[index].record();
+    auto it = stored_times.find(KeyOf(r.source_facility_id, r.resource_type, r.source_key));
+    int64_t stored_time = it == stored_times.end() ? r.source_time : it->second;
+    if (r.source_time < stored_time) {
+      ++stats.older_ignored;
+      continue;
+    }
+    ++stats.unchanged;
+    if (r.source_time > stored_time) {
+      statements.push_back(
+          {kTouchSql,
+           {r.source_time, r.source_facility_id, r.resource_type, r.source_key, r.source_time}});
+    }
+  }
+  if (!statements.empty()) TSUNAGU_RETURN_IF_ERROR(tx.QueryBatch(statements).status());
   return core::Status::Ok();
 }
 

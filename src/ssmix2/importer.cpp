@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/fd.hpp"
 #include "core/log.hpp"
 #include "hl7v2/message.hpp"
 #include "ssmix2/storage_path.hpp"
@@ -440,8 +441,8 @@ class Run {
     const std::string dir_rel = Relative(dir, root_);
     // Files are listed, stated and opened relative to the directory's
     // descriptor: no path walk from the root per file.
-    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dir_fd < 0) {
+    const core::Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir_fd.get() < 0) {
       // Skipped like any directory without permission (it holds no file we
       // can read); gone meanwhile: nothing to import.
       if (errno != EACCES && errno != ENOENT) {
@@ -450,12 +451,8 @@ class Run {
       }
       return out;
     }
-    struct CloseDir {
-      int fd;
-      ~CloseDir() { ::close(fd); }
-    } close_dir{dir_fd};
     std::vector<ListedFile> listed;
-    if (core::Status s = ListFilesBelow(dir_fd, listed); !s.ok()) {
+    if (core::Status s = ListFilesBelow(dir_fd.get(), listed); !s.ok()) {
       out.status = s;
       return out;
     }
@@ -494,7 +491,7 @@ class Run {
       fds.assign(end - at, -1);
       for (size_t i = at; i < end; ++i) {
         if (static_cast<uint64_t>(todo[i].first.info.size) > o_.max_file_bytes) continue;
-        int fd = ::openat(dir_fd, todo[i].second->c_str(), O_RDONLY | O_CLOEXEC);
+        int fd = ::openat(dir_fd.get(), todo[i].second->c_str(), O_RDONLY | O_CLOEXEC);
         if (fd >= 0) (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
         fds[i - at] = fd;
       }

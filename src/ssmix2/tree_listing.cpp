@@ -9,6 +9,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/fd.hpp"
+
 namespace tsunagu::ssmix2 {
 namespace {
 
@@ -61,14 +63,13 @@ core::Status ListInto(int dfd, const std::string& prefix, int depth, std::vector
   }
   if (depth >= kMaxDepth) return core::Status::Ok();
   for (const std::string& name : subdirs) {
-    const int sub = ::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-    if (sub < 0) {
+    const core::Fd sub(
+        ::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (sub.get() < 0) {
       if (errno == EACCES || errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
       return Failed("openat", prefix + name, errno);
     }
-    core::Status s = ListInto(sub, prefix + name + "/", depth + 1, out);
-    ::close(sub);
-    if (!s.ok()) return s;
+    TSUNAGU_RETURN_IF_ERROR(ListInto(sub.get(), prefix + name + "/", depth + 1, out));
   }
   return core::Status::Ok();
 }

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "core/fd.hpp"
 #include "core/random.hpp"
 
 namespace tsunagu::store {
@@ -45,24 +46,7 @@ std::string ErrnoText(const std::string& what, const std::string& path, int erro
   return what + " " + path + ": " + std::strerror(error);
 }
 
-// Closes a descriptor on scope exit.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Close(); }
-  int get() const { return fd_; }
-  int Close() {
-    int rc = 0;
-    if (fd_ >= 0) rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
+using core::Fd;
 
 Status SyncDirectory(const std::string& dir) {
   Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));

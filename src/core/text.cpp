@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 namespace tsunagu::core {
@@ -211,11 +213,36 @@ class IconvHandle {
   iconv_t cd_;
 };
 
+// The calling thread's descriptor for a conversion, reset to its initial
+// state: opening one costs more than converting a message (an SS-MIX2
+// import decodes every message), so each thread keeps the few it uses.
+// Null when the conversion is not available.
+const IconvHandle* ThreadIconv(const char* to, const char* from) {
+  struct Entry {
+    std::string to, from;
+    std::unique_ptr<IconvHandle> handle;
+  };
+  thread_local std::vector<Entry> cache;
+  const IconvHandle* cd = nullptr;
+  for (const Entry& e : cache) {
+    if (e.to == to && e.from == from) cd = e.handle.get();
+  }
+  if (cd == nullptr) {
+    auto handle = std::make_unique<IconvHandle>(to, from);
+    if (!handle->ok()) return nullptr;
+    cd = handle.get();
+    cache.push_back({to, from, std::move(handle)});
+  }
+  (void)iconv(cd->get(), nullptr, nullptr, nullptr, nullptr);
+  return cd;
+}
+
 // Whole-buffer conversion; nullopt on any invalid or incomplete input or an
 // unrepresentable character (iconv without //TRANSLIT or //IGNORE).
 std::optional<std::string> Convert(const char* to, const char* from, std::string_view in) {
-  IconvHandle cd(to, from);
-  if (!cd.ok()) return std::nullopt;
+  const IconvHandle* handle = ThreadIconv(to, from);
+  if (handle == nullptr) return std::nullopt;
+  const IconvHandle& cd = *handle;
   std::string out(in.size() * 2 + 16, '\0');
   // glibc's iconv does not write through the input pointer.
   char* in_ptr = const_cast<char*>(in.data());

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
 
 namespace tsunagu::core {
 namespace {
@@ -149,6 +150,26 @@ TEST(Iso2022JpTest, MalformedInputIsRejected) {
   EXPECT_EQ(DecodeIso2022Jp("\x1b$B;3\r;3\x1b(B"), std::nullopt);  // CR in a double-byte run
   EXPECT_EQ(DecodeIso2022Jp("a\x80z"), std::nullopt);              // 8-bit byte
   EXPECT_EQ(DecodeIso2022Jp("\xe5\xb1\xb1"), std::nullopt);        // UTF-8 is not ISO-2022-JP
+}
+
+TEST(Iso2022JpTest, AFailedConversionLeavesNothingBehindForTheNext) {
+  // Each thread reuses its converters: a conversion that stopped halfway
+  // (in a double-byte run, or an encoder inside JIS X 0208) must not change
+  // how the next one starts.
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(DecodeIso2022Jp("\x1b$B;3ED\x1b(B^\x1b$BB@O:\x1b(B"), "山田^太郎");
+    EXPECT_EQ(DecodeIso2022Jp("\x1b$B;3E"), std::nullopt);  // stops inside a character
+    EXPECT_EQ(DecodeIso2022Jp("ABC"), "ABC");
+    EXPECT_EQ(EncodeIso2022Jp("山田一①"), std::nullopt);  // fails after a kanji run
+    EXPECT_EQ(EncodeIso2022Jp("A山"), "A\x1b$B;3\x1b(B");
+    EXPECT_EQ(DecodeShiftJis("\x8e\x52\x93"), std::nullopt);
+    EXPECT_EQ(DecodeShiftJis("\x8e\x52\x93\x63"), "山田");
+  }
+  // Other threads convert with converters of their own.
+  std::string from_thread;
+  std::thread t([&] { from_thread = DecodeIso2022Jp("\x1b$B;3ED\x1b(B").value_or("?"); });
+  t.join();
+  EXPECT_EQ(from_thread, "山田");
 }
 
 TEST(ShiftJisTest, RoundTripIncludingCp932Extensions) {

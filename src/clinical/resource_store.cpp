@@ -209,6 +209,14 @@ std::string NewResourceId(int64_t now_millis, const unsigned char* random) {
   return id;
 }
 
+// The largest statement size for `left` (at least 1) records still to go.
+size_t StatementRows(size_t left) {
+  for (size_t size : kStatementRows) {
+    if (size <= left) return size;
+  }
+  return 1;
+}
+
 const std::string& MultiRowSql(bool retract, size_t rows) {
   // Built once per (kind, size); statements are immutable afterwards.
   static const auto build = [](bool r, size_t n) {
@@ -270,13 +278,7 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const CheckedRecord> r
   std::vector<store::Statement> statements;
   std::vector<std::pair<size_t, size_t>> chunks;  // [at, at + n) of group
   for (size_t at = 0; at < group.size();) {
-    size_t n = 0;
-    for (size_t size : kStatementRows) {
-      if (size <= group.size() - at) {
-        n = size;
-        break;
-      }
-    }
+    const size_t n = StatementRows(group.size() - at);
     store::Statement& st = statements.emplace_back();
     st.sql = MultiRowSql(retract, n);
     std::vector<Value>& params = st.params;
@@ -332,13 +334,7 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const CheckedRecord> r
   // Their stored source times, again as one batch.
   std::sort(rest.begin(), rest.end());
   for (size_t done = 0; done < rest.size();) {
-    size_t m = 0;
-    for (size_t size : kStatementRows) {
-      if (size <= rest.size() - done) {
-        m = size;
-        break;
-      }
-    }
+    const size_t m = StatementRows(rest.size() - done);
     store::Statement& st = statements.emplace_back();
     st.sql = SourceTimeSql(m);
     for (size_t k = done; k < done + m; ++k) {

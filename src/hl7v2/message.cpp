@@ -295,14 +295,15 @@ core::Result<Message> Message::Parse(std::string_view raw) {
   m.segments_.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\r')) + 1);
   ForEachLine(text, [&](std::string_view line, size_t n) {
     if (line.empty()) return true;
-    const std::string where = "HL7 message line " + std::to_string(n);
+    // Error messages only: built when one is reported.
+    auto where = [n] { return "HL7 message line " + std::to_string(n); };
     bool name_ok =
         line.size() >= 3 &&
         std::all_of(line.begin(), line.begin() + 3,
                     [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }) &&
         (line.size() == 3 || line[3] == d.field);
     if (!name_ok) {
-      error = core::InvalidInput(where + ": a segment must start with a 3-character name and '" +
+      error = core::InvalidInput(where() + ": a segment must start with a 3-character name and '" +
                                  std::string(1, d.field) + "'");
       return false;
     }
@@ -310,10 +311,11 @@ core::Result<Message> Message::Parse(std::string_view raw) {
     seg.name_ = line.substr(0, 3);
     seg.text_ = line;
     seg.delimiters_ = d;
+    seg.fields_.reserve(static_cast<size_t>(std::count(line.begin(), line.end(), d.field)) + 1);
     size_t rest = 4;
     if (seg.name_ == "MSH") {
       if (!m.segments_.empty()) {
-        error = core::InvalidInput(where + ": a second MSH segment (batches are not supported)");
+        error = core::InvalidInput(where() + ": a second MSH segment (batches are not supported)");
         return false;
       }
       size_t end = line.find(d.field, 4);
@@ -322,7 +324,7 @@ core::Result<Message> Message::Parse(std::string_view raw) {
           line.substr(4, end == std::string_view::npos ? line.size() - 4 : end - 4));
       rest = end == std::string_view::npos ? line.size() + 1 : end + 1;
     } else if (m.segments_.empty()) {
-      error = core::InvalidInput(where + ": MSH must be the first segment");
+      error = core::InvalidInput(where() + ": MSH must be the first segment");
       return false;
     }
     if (rest <= line.size()) {
@@ -333,7 +335,7 @@ core::Result<Message> Message::Parse(std::string_view raw) {
         std::string_view f = body.substr(
             start, end == std::string_view::npos ? std::string_view::npos : end - start);
         if (f.find(d.escape) != std::string_view::npos && !ValidEscapes(f, d)) {
-          error = core::InvalidInput(where + " (" + std::string(seg.name_) + "-" +
+          error = core::InvalidInput(where() + " (" + std::string(seg.name_) + "-" +
                                      std::to_string(seg.fields_.size() + 1) +
                                      "): malformed escape sequence");
           return false;

@@ -727,16 +727,18 @@ struct Server::Impl {
       }
 
       // Refuse an oversized body before reading it when its length is
-      // declared; the parser's limit catches chunked bodies.
-      const size_t limit = router.BodyLimitFor(request.method, request.path);
-      auto too_large = [] { return Response::Error(core::TooLarge("request body too large")); };
-      if (parser.content_length() && *parser.content_length() > limit) {
-        c->unread_body = true;
-        co_await Respond(stream, request, too_large(), false, tls, started);
-        co_return false;
-      }
-      parser.body_limit(limit);
+      // declared; the parser's limit catches chunked bodies. A request
+      // without a body (most GETs) is complete already: no route lookup
+      // for its limit.
       if (!parser.is_done()) {
+        const size_t limit = router.BodyLimitFor(request.method, request.path);
+        auto too_large = [] { return Response::Error(core::TooLarge("request body too large")); };
+        if (parser.content_length() && *parser.content_length() > limit) {
+          c->unread_body = true;
+          co_await Respond(stream, request, too_large(), false, tls, started);
+          co_return false;
+        }
+        parser.body_limit(limit);
         auto expect = parser.get()[bhttp::field::expect];
         if (beast::iequals(expect, "100-continue")) {
           bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};

@@ -223,6 +223,15 @@ TEST(ServerTest, OversizedBodyGets413BeforeTheHandlerRuns) {
   });
   EXPECT_EQ(chunked.result_int(), 413);
   EXPECT_EQ(calls, 1);
+
+  // Requests without a body are complete after their header and served
+  // (their route's limit is not looked up).
+  auto empty = Fetch(s.port(), bhttp::verb::post, "/api/v1/notes", "");
+  EXPECT_EQ(empty.result_int(), 200);
+  EXPECT_EQ(empty.body(), "");
+  EXPECT_EQ(calls, 2);
+  auto get = Fetch(s.port(), bhttp::verb::get, "/api/v1/notes", "");
+  EXPECT_EQ(get.result_int(), 405);
 }
 
 // A handler that leaves a write pending (an audit entry stored by another

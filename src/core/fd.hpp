@@ -1,6 +1,6 @@
 #pragma once
-// A file descriptor closed on scope exit (files, directories).
-// Not thread-safe; move-only ownership is not needed so far: not copyable.
+// A file descriptor closed on scope exit (files, directories). Not
+// copyable; not thread-safe.
 #include <unistd.h>
 
 namespace tsunagu::core {

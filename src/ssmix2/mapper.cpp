@@ -59,39 +59,13 @@ void SetPrimaryCode(clinical::ResourceRecord& record, const std::vector<Code>& c
 }
 
 void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::string_view profile,
-            boost::json::object body) {
+            const boost::json::object& body) {
   const bool patient = record.resource_type == "Patient";
   const std::string source = "urn:tsunagu:facility:" + std::to_string(ctx.source->facility_id);
-  // The body may not name what the head writes, except "identifier" as an
-  // array (merged); with such a key the document is built as a whole.
   const boost::json::value* body_ids = body.if_contains("identifier");
-  if (body.contains("resourceType") || body.contains("meta") ||
-      (!patient && body_ids != nullptr && !body_ids->is_array())) {
-    boost::json::object r;
-    r["resourceType"] = record.resource_type;
-    boost::json::object meta;
-    if (!profile.empty()) meta["profile"] = boost::json::array{boost::json::string(profile)};
-    meta["source"] = source;
-    r["meta"] = std::move(meta);
-    if (!patient) {
-      boost::json::object id;
-      id["system"] = source + ":" + record.resource_type;
-      id["value"] = record.source_key;
-      r["identifier"] = boost::json::array{std::move(id)};
-    }
-    for (auto& kv : body) {
-      if (kv.key() == "identifier" && kv.value().is_array() && r.contains("identifier")) {
-        for (auto& id : kv.value().get_array())
-          r["identifier"].get_array().push_back(std::move(id));
-        continue;
-      }
-      r[kv.key()] = std::move(kv.value());
-    }
-    record.json = Serialize(r);
-    return;
-  }
-  // The usual case, written straight: resourceType, meta, identifier (the
-  // source key first, then the body's), then the body's members in order.
+  if (body_ids != nullptr && !body_ids->is_array()) body_ids = nullptr;
+  // Written straight: resourceType, meta, identifier (the source key
+  // first, then the body's), then the body's other members in order.
   std::string& out = record.json;
   out.clear();
   out.reserve(1024);
@@ -124,6 +98,8 @@ void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::st
     out += ']';
   }
   for (const auto& kv : body) {
+    // The head's members are the head's (a mapper does not set them).
+    if (kv.key() == "resourceType" || kv.key() == "meta") continue;
     if (!patient && kv.key() == "identifier") continue;
     out += ',';
     AppendJsonString(out, kv.key());

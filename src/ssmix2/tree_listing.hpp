@@ -25,7 +25,8 @@ struct ListedFile {
 // open, read to its end), recursing into subdirectories, in no particular
 // order. A symbolic link to a regular file counts as that file (its target's
 // size and time); symbolic links to directories are not followed.
-// Directories without permission and entries removed meanwhile are skipped.
+// Directories without permission, entries removed meanwhile and anything
+// more than 32 directory levels down are skipped.
 // Errors: Internal naming the failing call for anything else.
 core::Status ListFilesBelow(int dir_fd, std::vector<ListedFile>& out);
 

@@ -74,13 +74,6 @@ std::string Upper(std::string_view s) {
 
 }  // namespace
 
-std::string Serialize(const boost::json::value& v) {
-  std::string out;
-  out.reserve(512);
-  Write(out, v);
-  return out;
-}
-
 void AppendJson(std::string& out, const boost::json::value& v) { Write(out, v); }
 
 void AppendJsonString(std::string& out, std::string_view s) { WriteString(out, s); }

@@ -10,10 +10,9 @@
 
 namespace tsunagu::ssmix2::internal {
 
-// Compact JSON with decimals written the way people write them ("5.2", not
-// "5.2E0"); strings are UTF-8 as is.
-std::string Serialize(const boost::json::value& v);
-// Serialize, appended to `out`; AppendJsonString appends one quoted string.
+// Appends compact JSON with decimals written the way people write them
+// ("5.2", not "5.2E0"); strings are UTF-8 as is. AppendJsonString appends
+// one quoted string.
 void AppendJson(std::string& out, const boost::json::value& v);
 void AppendJsonString(std::string& out, std::string_view s);
 

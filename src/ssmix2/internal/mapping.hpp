@@ -40,10 +40,13 @@ struct MappingContext {
 clinical::ResourceRecord NewRecord(const MappingContext& ctx, std::string_view resource_type,
                                    clinical::Category category, std::string_view order_number,
                                    std::string_view item);
-// Puts resourceType/meta/identifier in front of `body`, serialises it into
-// record.json and copies the primary code into the index fields.
+// Writes record.json: resourceType, meta (profile, source) and, except for
+// a Patient, an identifier holding the source key (followed by the body's
+// "identifier" array, if any), then the members of `body` in order. The
+// body's own "resourceType" and "meta", and outside a Patient an
+// "identifier" that is not an array, are not written.
 void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::string_view profile,
-            boost::json::object body);
+            const boost::json::object& body);
 void SetPrimaryCode(clinical::ResourceRecord& record, const std::vector<Code>& codes);
 
 // Parses an optional HL7 date/time field: nullopt when empty, InvalidInput

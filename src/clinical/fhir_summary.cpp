@@ -11,8 +11,11 @@ namespace {
 
 namespace json = boost::json;
 
-const json::value* Path(const json::value* v, std::initializer_list<std::string_view> keys) {
-  for (std::string_view key : keys) {
+// Follows `keys` from v: an array on the way (or at the end) stands for its
+// first element.
+const json::value* Path(const json::value* v, const std::string_view* key,
+                        const std::string_view* end) {
+  for (; key != end; ++key) {
     if (!v) return nullptr;
     if (v->is_array()) {
       const auto& a = v->as_array();
@@ -21,13 +24,22 @@ const json::value* Path(const json::value* v, std::initializer_list<std::string_
     }
     const json::object* o = v->if_object();
     if (!o) return nullptr;
-    v = o->if_contains(key);
+    v = o->if_contains(*key);
   }
   if (v && v->is_array()) {
     const auto& a = v->as_array();
     return a.empty() ? nullptr : &a[0];
   }
   return v;
+}
+
+const json::value* Path(const json::value* v, std::initializer_list<std::string_view> keys) {
+  return Path(v, keys.begin(), keys.end());
+}
+
+// The same from a resource's members (keys has at least one key).
+const json::value* Path(const json::object& o, std::initializer_list<std::string_view> keys) {
+  return Path(o.if_contains(*keys.begin()), keys.begin() + 1, keys.end());
 }
 
 std::optional<double> Number(const json::value* v) {
@@ -101,22 +113,22 @@ void SummarizeDosage(const json::value* dosage, MedicationInfo& m) {
   }
 }
 
-void SummarizeMedication(const ResourceRecord& r, const json::value& v, ResourceSummary& s) {
+void SummarizeMedication(const ResourceRecord& r, const json::object& v, ResourceSummary& s) {
   MedicationInfo m;
-  const json::value* medication_concept = Path(&v, {"medicationCodeableConcept"});
+  const json::value* medication_concept = Path(v, {"medicationCodeableConcept"});
   m.name = ConceptText(medication_concept);
   if (m.name.empty()) m.name = r.display;
   m.yj_code = YjCodeOf(r, medication_concept);
   if (r.resource_type == "MedicationRequest") {
-    m.days = Text(Path(&v, {"dispenseRequest", "expectedSupplyDuration", "value"}));
-    m.quantity = QuantityText(Path(&v, {"dispenseRequest", "quantity"}));
-    SummarizeDosage(Path(&v, {"dosageInstruction"}), m);
+    m.days = Text(Path(v, {"dispenseRequest", "expectedSupplyDuration", "value"}));
+    m.quantity = QuantityText(Path(v, {"dispenseRequest", "quantity"}));
+    SummarizeDosage(Path(v, {"dosageInstruction"}), m);
   } else if (r.resource_type == "MedicationDispense") {
-    m.days = Text(Path(&v, {"daysSupply", "value"}));
-    m.quantity = QuantityText(Path(&v, {"quantity"}));
-    SummarizeDosage(Path(&v, {"dosageInstruction"}), m);
+    m.days = Text(Path(v, {"daysSupply", "value"}));
+    m.quantity = QuantityText(Path(v, {"quantity"}));
+    SummarizeDosage(Path(v, {"dosageInstruction"}), m);
   } else {
-    SummarizeDosage(Path(&v, {"dosage"}), m);
+    SummarizeDosage(Path(v, {"dosage"}), m);
   }
   Add(s, "medication", m.name);
   Add(s, "dose", m.dose);
@@ -125,7 +137,7 @@ void SummarizeMedication(const ResourceRecord& r, const json::value& v, Resource
   Add(s, "days", m.days);
   Add(s, "route", m.route);
   Add(s, "quantity", m.quantity);
-  Add(s, "status", Text(Path(&v, {"status"})));
+  Add(s, "status", Text(Path(v, {"status"})));
   s.medication = std::move(m);
 }
 
@@ -133,25 +145,25 @@ bool IsAbnormalFlag(const std::string& flag) {
   return !flag.empty() && flag != "N" && flag != "n" && flag != "normal";
 }
 
-void SummarizeObservation(const json::value& v, ResourceSummary& s) {
+void SummarizeObservation(const json::object& v, ResourceSummary& s) {
   LabValue lab;
-  if (const json::value* q = Path(&v, {"valueQuantity"})) {
+  if (const json::value* q = Path(v, {"valueQuantity"})) {
     lab.value = Number(Path(q, {"value"}));
     lab.unit = Text(Path(q, {"unit"}));
     if (lab.unit.empty()) lab.unit = Text(Path(q, {"code"}));
     std::string comparator = Text(Path(q, {"comparator"}));
     if (lab.value) lab.value_text = comparator + FormatNumber(*lab.value);
-  } else if (const json::value* str = Path(&v, {"valueString"})) {
+  } else if (const json::value* str = Path(v, {"valueString"})) {
     lab.value_text = Text(str);
     double d = 0;
     const char* begin = lab.value_text.data();
     const char* end = begin + lab.value_text.size();
     auto [ptr, ec] = std::from_chars(begin, end, d);
     if (ec == std::errc() && ptr == end) lab.value = d;
-  } else if (const json::value* cc = Path(&v, {"valueCodeableConcept"})) {
+  } else if (const json::value* cc = Path(v, {"valueCodeableConcept"})) {
     lab.value_text = ConceptText(cc);
   }
-  const json::value* range = Path(&v, {"referenceRange"});
+  const json::value* range = Path(v, {"referenceRange"});
   if (range) {
     lab.low = Number(Path(range, {"low", "value"}));
     lab.high = Number(Path(range, {"high", "value"}));
@@ -166,7 +178,7 @@ void SummarizeObservation(const json::value& v, ResourceSummary& s) {
       }
     }
   }
-  lab.flag = ConceptCode(Path(&v, {"interpretation"}));
+  lab.flag = ConceptCode(Path(v, {"interpretation"}));
   if (lab.flag.empty() && lab.value) {
     if (lab.high && *lab.value > *lab.high) lab.flag = "H";
     if (lab.low && *lab.value < *lab.low) lab.flag = "L";
@@ -176,7 +188,7 @@ void SummarizeObservation(const json::value& v, ResourceSummary& s) {
   Add(s, "unit", lab.unit);
   Add(s, "reference_range", lab.range_text);
   Add(s, "flag", lab.flag);
-  Add(s, "status", Text(Path(&v, {"status"})));
+  Add(s, "status", Text(Path(v, {"status"})));
   if (!lab.value_text.empty()) s.lab = std::move(lab);
 }
 
@@ -323,27 +335,31 @@ ResourceSummary Summarize(const ResourceRecord& r) {
   return Summarize(r, v);
 }
 
-ResourceSummary Summarize(const ResourceRecord& r, const json::value& v) {
+ResourceSummary Summarize(const ResourceRecord& r, const json::value& parsed) {
+  if (!parsed.is_object()) return ResourceSummary{};
+  return Summarize(r, parsed.get_object());
+}
+
+ResourceSummary Summarize(const ResourceRecord& r, const json::object& v) {
   ResourceSummary s;
-  if (!v.is_object()) return s;
   const std::string& t = r.resource_type;
   if (t == "MedicationRequest" || t == "MedicationDispense" || t == "MedicationAdministration") {
     SummarizeMedication(r, v, s);
   } else if (t == "Observation") {
     SummarizeObservation(v, s);
   } else if (t == "Condition") {
-    Add(s, "clinical_status", ConceptCode(Path(&v, {"clinicalStatus"})));
-    Add(s, "verification_status", ConceptCode(Path(&v, {"verificationStatus"})));
-    Add(s, "onset", Text(Path(&v, {"onsetDateTime"})));
-    Add(s, "abatement", Text(Path(&v, {"abatementDateTime"})));
-    Add(s, "severity", ConceptText(Path(&v, {"severity"})));
+    Add(s, "clinical_status", ConceptCode(Path(v, {"clinicalStatus"})));
+    Add(s, "verification_status", ConceptCode(Path(v, {"verificationStatus"})));
+    Add(s, "onset", Text(Path(v, {"onsetDateTime"})));
+    Add(s, "abatement", Text(Path(v, {"abatementDateTime"})));
+    Add(s, "severity", ConceptText(Path(v, {"severity"})));
   } else if (t == "AllergyIntolerance") {
-    Add(s, "type", Text(Path(&v, {"type"})));
-    Add(s, "allergy_category", Text(Path(&v, {"category"})));
-    Add(s, "criticality", Text(Path(&v, {"criticality"})));
-    Add(s, "clinical_status", ConceptCode(Path(&v, {"clinicalStatus"})));
+    Add(s, "type", Text(Path(v, {"type"})));
+    Add(s, "allergy_category", Text(Path(v, {"category"})));
+    Add(s, "criticality", Text(Path(v, {"criticality"})));
+    Add(s, "clinical_status", ConceptCode(Path(v, {"clinicalStatus"})));
     std::string reactions;
-    if (const json::value* list = v.as_object().if_contains("reaction"); list && list->is_array()) {
+    if (const json::value* list = v.if_contains("reaction"); list && list->is_array()) {
       for (const auto& reaction : list->as_array()) {
         std::string m = ConceptText(Path(&reaction, {"manifestation"}));
         if (m.empty()) continue;
@@ -353,31 +369,31 @@ ResourceSummary Summarize(const ResourceRecord& r, const json::value& v) {
     }
     Add(s, "reaction", reactions);
   } else if (t == "Immunization") {
-    Add(s, "vaccine", ConceptText(Path(&v, {"vaccineCode"})));
-    Add(s, "lot_number", Text(Path(&v, {"lotNumber"})));
-    Add(s, "dose", QuantityText(Path(&v, {"doseQuantity"})));
-    Add(s, "status", Text(Path(&v, {"status"})));
+    Add(s, "vaccine", ConceptText(Path(v, {"vaccineCode"})));
+    Add(s, "lot_number", Text(Path(v, {"lotNumber"})));
+    Add(s, "dose", QuantityText(Path(v, {"doseQuantity"})));
+    Add(s, "status", Text(Path(v, {"status"})));
   } else if (t == "Encounter") {
-    std::string cls = Text(Path(&v, {"class", "display"}));
-    if (cls.empty()) cls = Text(Path(&v, {"class", "code"}));
+    std::string cls = Text(Path(v, {"class", "display"}));
+    if (cls.empty()) cls = Text(Path(v, {"class", "code"}));
     Add(s, "class", cls);
-    Add(s, "status", Text(Path(&v, {"status"})));
-    Add(s, "service_type", ConceptText(Path(&v, {"serviceType"})));
+    Add(s, "status", Text(Path(v, {"status"})));
+    Add(s, "service_type", ConceptText(Path(v, {"serviceType"})));
   } else if (t == "DiagnosticReport") {
-    Add(s, "conclusion", Text(Path(&v, {"conclusion"})));
-    Add(s, "status", Text(Path(&v, {"status"})));
+    Add(s, "conclusion", Text(Path(v, {"conclusion"})));
+    Add(s, "status", Text(Path(v, {"status"})));
   } else if (t == "DocumentReference") {
-    Add(s, "document_type", ConceptText(Path(&v, {"type"})));
-    Add(s, "description", Text(Path(&v, {"description"})));
-    Add(s, "title", Text(Path(&v, {"content", "attachment", "title"})));
-    Add(s, "content_type", Text(Path(&v, {"content", "attachment", "contentType"})));
-    Add(s, "author", Text(Path(&v, {"author", "display"})));
-    Add(s, "creation", Text(Path(&v, {"content", "attachment", "creation"})));
-    Add(s, "url", Text(Path(&v, {"content", "attachment", "url"})));
-    Add(s, "size", Text(Path(&v, {"content", "attachment", "size"})));
+    Add(s, "document_type", ConceptText(Path(v, {"type"})));
+    Add(s, "description", Text(Path(v, {"description"})));
+    Add(s, "title", Text(Path(v, {"content", "attachment", "title"})));
+    Add(s, "content_type", Text(Path(v, {"content", "attachment", "contentType"})));
+    Add(s, "author", Text(Path(v, {"author", "display"})));
+    Add(s, "creation", Text(Path(v, {"content", "attachment", "creation"})));
+    Add(s, "url", Text(Path(v, {"content", "attachment", "url"})));
+    Add(s, "size", Text(Path(v, {"content", "attachment", "size"})));
   } else if (t == "ServiceRequest") {
-    Add(s, "status", Text(Path(&v, {"status"})));
-    Add(s, "intent", Text(Path(&v, {"intent"})));
+    Add(s, "status", Text(Path(v, {"status"})));
+    Add(s, "intent", Text(Path(v, {"intent"})));
   }
   return s;
 }

@@ -13,8 +13,9 @@
 #include "clinical/resource.hpp"
 
 namespace boost::json {
+class object;
 class value;
-}
+}  // namespace boost::json
 
 namespace tsunagu::clinical {
 
@@ -59,6 +60,9 @@ struct ResourceSummary {
 ResourceSummary Summarize(const ResourceRecord& record);
 // The same from record.json parsed already (a caller that parses it anyway).
 ResourceSummary Summarize(const ResourceRecord& record, const boost::json::value& parsed);
+// The same from the resource's members. resourceType, meta and identifier
+// are not read, so a producer may pass the members it wrote besides those.
+ResourceSummary Summarize(const ResourceRecord& record, const boost::json::object& resource);
 
 // What a list of resources shows of each one besides its key columns,
 // stored with the resource at write time (ResourceStore's "summary" column)

@@ -551,6 +551,27 @@ core::Result<CheckedRecord> ResourceStore::Check(ResourceRecord record, size_t i
   return checked;
 }
 
+core::Result<CheckedRecord> ResourceStore::Check(ResourceRecord record,
+                                                 const ResourceSummary& summary, size_t index) {
+  TSUNAGU_RETURN_IF_ERROR(ValidateKeys(record, index));
+  if (!record.json.empty()) {
+    // What the parse above would have refused of the producer's text.
+    std::string head = "{\"resourceType\":\"";
+    head += record.resource_type;
+    head += '"';
+    const std::string_view text = record.json;
+    if (!text.starts_with(head) || text.size() <= head.size() ||
+        (text[head.size()] != ',' && text[head.size()] != '}') || text.back() != '}') {
+      return core::InvalidInput("record " + std::to_string(index) +
+                                ": json resourceType does not match resource_type");
+    }
+  }
+  CheckedRecord checked;
+  checked.summary_ = EncodeStoredSummary(record, record.json.empty() ? ResourceSummary{} : summary);
+  checked.record_ = std::move(record);
+  return checked;
+}
+
 core::Result<WriteStats> ResourceStore::Write(std::span<const ResourceRecord> records) {
   if (records.size() > kMaxBatch) {
     return core::InvalidInput("too many records in one batch (at most " +

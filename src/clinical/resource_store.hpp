@@ -147,6 +147,12 @@ class ResourceStore {
   // Checks one record as Write does (the error names it "record <index>")
   // and summarizes it. Any thread; no database access.
   static core::Result<CheckedRecord> Check(ResourceRecord record, size_t index = 0);
+  // The same for a producer that wrote record.json itself from a document
+  // and summarized that document (Summarize): its summary is taken as it
+  // is, and record.json is not parsed again. record.json must be that
+  // document's text, starting {"resourceType":"<resource_type>", (or empty).
+  static core::Result<CheckedRecord> Check(ResourceRecord record, const ResourceSummary& summary,
+                                           size_t index);
   // Write for records checked already: the transaction only. InvalidInput
   // for more than kMaxBatch records.
   core::Result<WriteStats> Write(std::span<const CheckedRecord> records);

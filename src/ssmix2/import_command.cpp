@@ -294,7 +294,7 @@ int RunImportHl7(const ImportDeps& deps, const Hl7ImportArgs& args, std::ostream
       continue;
     }
     ++files;
-    std::vector<clinical::ResourceRecord> records;
+    std::vector<clinical::CheckedRecord> records;
     auto parts = SplitMessages(bytes);
     if (parts.empty()) {
       err << file << ": no HL7 message (no MSH segment)\n";
@@ -314,7 +314,7 @@ int RunImportHl7(const ImportDeps& deps, const Hl7ImportArgs& args, std::ostream
     for (size_t at = 0; at < records.size(); at += clinical::ResourceStore::kMaxBatch) {
       size_t n = std::min(clinical::ResourceStore::kMaxBatch, records.size() - at);
       auto stats =
-          deps.resources.Write(std::span<const clinical::ResourceRecord>(records.data() + at, n));
+          deps.resources.Write(std::span<const clinical::CheckedRecord>(records.data() + at, n));
       if (!stats) {
         if (stats.error().code() == core::Code::kInvalidInput) {
           err << file << ": rejected by the store: " << stats.error().message() << "\n";

@@ -551,20 +551,10 @@ class Run {
       return;
     }
     ++out.messages;
-    // The store's checks and summaries here, on the reader threads: the
-    // writer thread then only writes. A record the store would refuse
-    // quarantines its file, and nothing of the file is stored.
-    const size_t first = out.records.size();
-    for (size_t i = 0; i < records->size(); ++i) {
-      auto checked = clinical::ResourceStore::Check(std::move((*records)[i]), i);
-      if (!checked) {
-        out.records.erase(out.records.begin() + static_cast<std::ptrdiff_t>(first),
-                          out.records.end());
-        w.reason = "rejected by the store: " + ReasonOf(checked.error());
-        return;
-      }
-      out.records.push_back(std::move(*checked));
-    }
+    // Checked and summarized here, on the reader threads: the writer thread
+    // then only writes. A record the store would refuse quarantines its
+    // file, and nothing of the file is stored.
+    for (auto& r : *records) out.records.push_back(std::move(r));
     w.count = records->size();
   }
 
@@ -855,13 +845,20 @@ std::vector<std::string_view> SplitMessages(std::string_view bytes) {
   return out;
 }
 
-core::Result<std::vector<clinical::ResourceRecord>> ParseAndMap(std::string_view raw,
-                                                                const SourceContext& context) {
+core::Result<std::vector<clinical::CheckedRecord>> ParseAndMap(std::string_view raw,
+                                                               const SourceContext& context) {
   auto message = hl7v2::Message::Parse(raw);
   if (!message) return core::InvalidInput("unparseable HL7: " + ReasonOf(message.error()));
-  auto records = MapMessage(*message, context);
-  if (!records) return core::InvalidInput("cannot map: " + ReasonOf(records.error()));
-  return records;
+  auto mapped = MapMessageSummarized(*message, context);
+  if (!mapped) return core::InvalidInput("cannot map: " + ReasonOf(mapped.error()));
+  std::vector<clinical::CheckedRecord> checked;
+  checked.reserve(mapped->records.size());
+  for (size_t i = 0; i < mapped->records.size(); ++i) {
+    auto c = clinical::ResourceStore::Check(std::move(mapped->records[i]), mapped->summaries[i], i);
+    if (!c) return core::InvalidInput("rejected by the store: " + ReasonOf(c.error()));
+    checked.push_back(std::move(*c));
+  }
+  return checked;
 }
 
 core::Result<std::string> QuarantineCopy(const std::string& quarantine_dir,

@@ -117,10 +117,11 @@ class Ssmix2Importer {
 // with "MSH" (after CR, LF or at the start). Empty parts are dropped.
 std::vector<std::string_view> SplitMessages(std::string_view bytes);
 
-// Parses and maps one message. InvalidInput with the parser's / mapper's
-// reason (which names the segment or line).
-core::Result<std::vector<clinical::ResourceRecord>> ParseAndMap(std::string_view raw,
-                                                                const SourceContext& context);
+// Parses and maps one message and checks its records as the store will
+// (clinical::ResourceStore::Check). InvalidInput with the parser's /
+// mapper's reason (which names the segment or line), or the store's.
+core::Result<std::vector<clinical::CheckedRecord>> ParseAndMap(std::string_view raw,
+                                                               const SourceContext& context);
 
 // Copies `source` to <quarantine_dir>/<relative> and writes
 // <quarantine_dir>/<relative>.reason.txt. Returns the copy's path.

@@ -107,6 +107,10 @@ void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::st
     AppendJson(out, kv.value());
   }
   out += '}';
+  if (ctx.summaries != nullptr) {
+    ctx.summaries->push_back(
+        {record.resource_type, record.source_key, clinical::Summarize(record, body)});
+  }
 }
 
 core::Result<std::optional<hl7v2::Timestamp>> OptionalTime(std::string_view value,
@@ -186,8 +190,11 @@ std::string PatientIdFromPid(const hl7v2::Segment& pid) {
 
 }  // namespace
 
-core::Result<std::vector<clinical::ResourceRecord>> MapMessage(const hl7v2::Message& message,
-                                                               const SourceContext& context) {
+namespace {
+
+core::Result<std::vector<clinical::ResourceRecord>> Map(
+    const hl7v2::Message& message, const SourceContext& context,
+    std::vector<internal::MappingContext::Summarized>* summaries) {
   const std::string_view type = message.Type();
   const std::string_view event = message.Event();
   Mapper mapper = nullptr;
@@ -203,6 +210,7 @@ core::Result<std::vector<clinical::ResourceRecord>> MapMessage(const hl7v2::Mess
   internal::MappingContext ctx;
   ctx.message = &message;
   ctx.source = &context;
+  ctx.summaries = summaries;
   ctx.pid = message.Find("PID");
   if (ctx.pid == nullptr) return core::InvalidInput("message has no PID segment");
 
@@ -245,6 +253,36 @@ core::Result<std::vector<clinical::ResourceRecord>> MapMessage(const hl7v2::Mess
     return core::InvalidInput("message " + std::string(type) + "^" + std::string(event) +
                               " holds nothing to map");
   return records;
+}
+
+}  // namespace
+
+core::Result<std::vector<clinical::ResourceRecord>> MapMessage(const hl7v2::Message& message,
+                                                               const SourceContext& context) {
+  return Map(message, context, nullptr);
+}
+
+core::Result<MappedMessage> MapMessageSummarized(const hl7v2::Message& message,
+                                                 const SourceContext& context) {
+  std::vector<internal::MappingContext::Summarized> summaries;
+  TSUNAGU_ASSIGN_OR_RETURN(std::vector<clinical::ResourceRecord> records,
+                           Map(message, context, &summaries));
+  MappedMessage out;
+  out.summaries.reserve(records.size());
+  // Each mapper finishes a record just before it adds it to its list, so
+  // the summaries come in the records' order; a record whose summary is not
+  // at its place (none today) is summarized from its JSON.
+  for (size_t i = 0; i < records.size(); ++i) {
+    const clinical::ResourceRecord& r = records[i];
+    if (summaries.size() == records.size() && summaries[i].resource_type == r.resource_type &&
+        summaries[i].source_key == r.source_key) {
+      out.summaries.push_back(std::move(summaries[i].summary));
+    } else {
+      out.summaries.push_back(clinical::Summarize(r));
+    }
+  }
+  out.records = std::move(records);
+  return out;
 }
 
 }  // namespace tsunagu::ssmix2

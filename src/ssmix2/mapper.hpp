@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "clinical/fhir_summary.hpp"
 #include "clinical/resource.hpp"
 #include "core/status.hpp"
 #include "hl7v2/message.hpp"
@@ -28,5 +29,15 @@ struct SourceContext {
 // missing required fields. All records carry the source context.
 core::Result<std::vector<clinical::ResourceRecord>> MapMessage(const hl7v2::Message& message,
                                                                const SourceContext& context);
+
+// MapMessage, with each record's summary (summaries[i] is records[i]'s)
+// taken from the document its json was written from, for
+// clinical::ResourceStore::Check without parsing the json again.
+struct MappedMessage {
+  std::vector<clinical::ResourceRecord> records;
+  std::vector<clinical::ResourceSummary> summaries;
+};
+core::Result<MappedMessage> MapMessageSummarized(const hl7v2::Message& message,
+                                                 const SourceContext& context);
 
 }  // namespace tsunagu::ssmix2

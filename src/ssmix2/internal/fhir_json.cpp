@@ -1,6 +1,7 @@
 #include "ssmix2/internal/fhir_json.hpp"
 
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 
 #include "core/log.hpp"
@@ -30,6 +31,10 @@ void Write(std::string& out, const boost::json::value& v) {
       out += std::to_string(v.get_uint64());
       break;
     case boost::json::kind::double_: {
+      if (!std::isfinite(v.get_double())) {  // JSON has no infinity (numbers are parsed finite)
+        out += "null";
+        break;
+      }
       char buf[64];
       auto r = std::to_chars(buf, buf + sizeof buf, v.get_double());
       out.append(buf, r.ptr);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "clinical/fhir_summary.hpp"
 #include "clinical/resource.hpp"
 #include "core/status.hpp"
 #include "hl7v2/message.hpp"
@@ -27,6 +28,12 @@ struct MappingContext {
   std::string id_system;     // system of the local patient ID
   int64_t source_time = 0;   // ms UTC
   std::string message_time;  // FHIR dateTime of MSH-7 ("" when absent)
+  // When set (MapMessageSummarized), Finish appends each record's summary.
+  struct Summarized {
+    std::string resource_type, source_key;  // whose summary it is
+    clinical::ResourceSummary summary;
+  };
+  std::vector<Summarized>* summaries = nullptr;
 
   // {"identifier": {"system": id_system, "value": patient_id}}
   boost::json::object SubjectRef() const;
@@ -44,7 +51,9 @@ clinical::ResourceRecord NewRecord(const MappingContext& ctx, std::string_view r
 // a Patient, an identifier holding the source key (followed by the body's
 // "identifier" array, if any), then the members of `body` in order. The
 // body's own "resourceType" and "meta", and outside a Patient an
-// "identifier" that is not an array, are not written.
+// "identifier" that is not an array, are not written. With ctx.summaries
+// set, also summarizes the record from `body` (the record's code fields
+// must be final by then).
 void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::string_view profile,
             const boost::json::object& body);
 void SetPrimaryCode(clinical::ResourceRecord& record, const std::vector<Code>& codes);

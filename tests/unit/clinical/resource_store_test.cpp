@@ -224,6 +224,53 @@ TEST_P(ResourceStoreTest, CheckedRecordsWriteAsTheRecordsThemselvesDo) {
   EXPECT_NE(refused.error().message().find("record 7"), std::string::npos);
 }
 
+TEST_P(ResourceStoreTest, ARecordCheckedWithItsProducersSummaryStoresThatSummary) {
+  // A producer that summarized the document it wrote (the SS-MIX2 mapping)
+  // hands the summary over; the row stores it as if the JSON had been read.
+  auto a = SimpleRecord(1, "P1", "K1", Category::kLabResult, "Observation", "HbA1c", "2025-01-01",
+                        R"(,"valueQuantity":{"value":6.8,"unit":"%"},"status":"final")");
+  const ResourceSummary from_json = Summarize(a);
+  ASSERT_TRUE(from_json.lab.has_value());
+  auto checked = ResourceStore::Check(a, from_json, 0);
+  ASSERT_TRUE(checked.has_value()) << checked.error().ToString();
+  auto parsed = ResourceStore::Check(a, 0);
+  ASSERT_TRUE(parsed.has_value());
+  EXPECT_EQ(checked->summary(), parsed->summary());
+  std::vector<CheckedRecord> batch;
+  batch.push_back(std::move(*checked));
+  ASSERT_TRUE(resources_->Write(std::span<const CheckedRecord>(batch)).has_value());
+  ResourceQuery q = For({{1, "P1"}});
+  q.summaries = true;
+  ResourcePage page = MustSearch(*resources_, q);
+  ASSERT_EQ(page.items.size(), 1u);
+  ASSERT_TRUE(page.items[0].summary.has_value());
+  EXPECT_EQ(*page.items[0].summary, from_json);
+  EXPECT_EQ(page.items[0].summary->lab->value, 6.8);
+
+  // The keys are checked as always, and the JSON must name the record's type.
+  auto no_patient = a;
+  no_patient.local_patient_id.clear();
+  auto refused = ResourceStore::Check(no_patient, from_json, 3);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message().find("record 3"), std::string::npos);
+  auto other_type = a;
+  other_type.resource_type = "Condition";
+  refused = ResourceStore::Check(other_type, from_json, 4);
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_EQ(refused.error().code(), core::Code::kInvalidInput);
+  EXPECT_NE(refused.error().message().find("resourceType"), std::string::npos);
+  auto longer_type = a;
+  longer_type.json = R"({"resourceType":"ObservationX","status":"final"})";
+  EXPECT_FALSE(ResourceStore::Check(longer_type, from_json, 5).has_value());
+  // A retraction without content keeps no summary, whatever was given.
+  auto retraction = a;
+  retraction.json.clear();
+  retraction.retracted = true;
+  auto retracted = ResourceStore::Check(retraction, from_json, 6);
+  ASSERT_TRUE(retracted.has_value());
+  EXPECT_EQ(retracted->summary(), ResourceStore::Check(retraction, 6)->summary());
+}
+
 TEST_P(ResourceStoreTest, OnlyThePatientsLinkedLocalIdsAreSearched) {
   Write(
       {SimpleRecord(1, "P1", "a", Category::kCondition, "Condition", "A at 1", "2025-01-01"),

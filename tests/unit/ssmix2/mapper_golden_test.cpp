@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "clinical/fhir_summary.hpp"
 #include "core/text.hpp"
 #include "hl7v2/message.hpp"
 #include "ssmix2/mapper.hpp"
@@ -119,6 +120,21 @@ TEST(MapperGoldenTest, AllCases) {
     ASSERT_TRUE(records.has_value()) << records.error().message();
     json::array actual;
     for (const auto& r : *records) actual.push_back(ToJson(r));
+
+    // The summarizing form maps the same records, and each summary is the
+    // one read back from the record's own JSON.
+    auto summarized = MapMessageSummarized(*message, GoldenContext());
+    ASSERT_TRUE(summarized.has_value()) << summarized.error().message();
+    ASSERT_EQ(summarized->records.size(), records->size());
+    ASSERT_EQ(summarized->summaries.size(), records->size());
+    for (size_t i = 0; i < records->size(); ++i) {
+      const clinical::ResourceRecord& r = summarized->records[i];
+      EXPECT_EQ(json::serialize(ToJson(r)), json::serialize(actual[i])) << "record " << i;
+      EXPECT_EQ(summarized->summaries[i], clinical::Summarize(r)) << "record " << i;
+      EXPECT_EQ(clinical::EncodeStoredSummary(r, summarized->summaries[i]),
+                clinical::EncodeStoredSummary(r, clinical::Summarize(r)))
+          << "record " << i;
+    }
 
     fs::path expected_path = entry.path();
     expected_path.replace_extension(".json");

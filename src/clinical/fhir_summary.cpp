@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/log.hpp"
+
 namespace tsunagu::clinical {
 namespace {
 
@@ -192,34 +194,85 @@ void SummarizeObservation(const json::object& v, ResourceSummary& s) {
   if (!lab.value_text.empty()) s.lab = std::move(lab);
 }
 
-// `text` cut to at most `max` bytes at a UTF-8 character boundary, with "…"
-// when cut.
-std::string Cut(const std::string& text, size_t max) {
-  if (text.size() <= max) return text;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end) + "…";
+// `text` as a JSON string, cut to at most `max` bytes at a UTF-8 character
+// boundary, with "…" when cut.
+void AppendText(std::string& out, std::string_view text, size_t max) {
+  out += '"';
+  if (text.size() <= max) {
+    core::AppendJsonEscaped(out, text);
+  } else {
+    size_t end = max;
+    while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    core::AppendJsonEscaped(out, text.substr(0, end));
+    out += "…";
+  }
+  out += '"';
 }
 
-std::string EncodeSummary(const ResourceRecord& r, const ResourceSummary& s, size_t max_text) {
-  auto text = [max_text](const std::string& t) { return json::string(Cut(t, max_text)); };
-  json::object o;
-  if (!r.code_system.empty()) o["s"] = text(r.code_system);
-  if (!r.code.empty()) o["c"] = text(r.code);
-  if (!r.display.empty()) o["d"] = text(r.display);
-  if (!r.effective_end.empty()) o["e"] = text(r.effective_end);
-  if (!s.fields.empty()) {
-    json::array fields;
-    fields.reserve(s.fields.size());
-    for (const auto& [key, value] : s.fields) fields.push_back(json::array{key, text(value)});
-    o["f"] = std::move(fields);
+// A number as the shortest text that reads back the same; null for none
+// (JSON has no infinity either).
+void AppendNumber(std::string& out, const std::optional<double>& v) {
+  if (!v || !std::isfinite(*v)) {
+    out += "null";
+    return;
   }
-  auto number = [](const std::optional<double>& v) { return v ? json::value(*v) : json::value(); };
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, *v);
+  out.append(buf, r.ptr);
+}
+
+// Written straight as text (a list summary per stored resource): the
+// members in a fixed order, those with nothing to say left out.
+std::string EncodeSummary(const ResourceRecord& r, const ResourceSummary& s, size_t max_text) {
+  std::string out;
+  out.reserve(256);
+  out += '{';
+  auto key = [&out](std::string_view k) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += k;
+    out += "\":";
+  };
+  auto text = [&](std::string_view k, const std::string& t) {
+    if (t.empty()) return;
+    key(k);
+    AppendText(out, t, max_text);
+  };
+  text("s", r.code_system);
+  text("c", r.code);
+  text("d", r.display);
+  text("e", r.effective_end);
+  if (!s.fields.empty()) {
+    key("f");
+    out += '[';
+    for (size_t i = 0; i < s.fields.size(); ++i) {
+      if (i > 0) out += ',';
+      out += "[\"";
+      core::AppendJsonEscaped(out, s.fields[i].first);
+      out += "\",";
+      AppendText(out, s.fields[i].second, max_text);
+      out += ']';
+    }
+    out += ']';
+  }
   // Lab values and medication details are the fields above, under their
   // keys; only what the fields do not hold is stored besides.
-  if (s.lab) o["l"] = json::array{number(s.lab->value), number(s.lab->low), number(s.lab->high)};
-  if (s.medication) o["m"] = text(s.medication->yj_code);
-  return json::serialize(o);
+  if (s.lab) {
+    key("l");
+    out += '[';
+    AppendNumber(out, s.lab->value);
+    out += ',';
+    AppendNumber(out, s.lab->low);
+    out += ',';
+    AppendNumber(out, s.lab->high);
+    out += ']';
+  }
+  if (s.medication) {
+    key("m");
+    AppendText(out, s.medication->yj_code, max_text);
+  }
+  out += '}';
+  return out;
 }
 
 }  // namespace

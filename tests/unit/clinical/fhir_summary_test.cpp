@@ -161,6 +161,30 @@ TEST(FhirSummaryTest, LongStoredSummaryIsCutAtCharacters) {
   EXPECT_LE(EncodeStoredSummary(control, Summarize(control)).size(), kMaxStoredSummary);
 }
 
+// Quotes, backslashes and control characters in the texts, and a lab value
+// without a range, read back as they were.
+TEST(FhirSummaryTest, StoredSummaryKeepsEscapedTextAndMissingNumbers) {
+  ResourceRecord r;
+  r.resource_type = "Observation";
+  r.code_system = "urn:oid:1.2.392.200119.4.504";
+  r.code = "3D045";
+  r.display = "血糖 \"空腹時\"\\ 再検\n\t(至急)\x01";
+  r.json = R"({"resourceType":"Observation","valueQuantity":{"value":0.000125,"unit":"mg/dL"},)"
+           R"("note":[{"text":"a"}],"status":"final"})";
+  const ResourceSummary summary = Summarize(r);
+  ASSERT_TRUE(summary.lab.has_value());
+  EXPECT_EQ(summary.lab->value, 0.000125);
+  EXPECT_FALSE(summary.lab->low.has_value());
+  const std::string text = EncodeStoredSummary(r, summary);
+  ResourceRecord read;
+  ResourceSummary decoded;
+  ASSERT_TRUE(DecodeStoredSummary(text, read, decoded)) << text;
+  EXPECT_EQ(decoded, summary) << text;
+  EXPECT_EQ(read.display, r.display);
+  EXPECT_EQ(read.code, "3D045");
+  EXPECT_TRUE(read.effective_end.empty());
+}
+
 TEST(FhirSummaryTest, YjSystemsAndNumbers) {
   EXPECT_TRUE(IsYjCodeSystem(kYjCodeSystem));
   EXPECT_TRUE(IsYjCodeSystem("YJ"));

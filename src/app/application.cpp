@@ -108,7 +108,9 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
   std::filesystem::permissions(config.data_dir + "/keys", std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace, ec);
 
-  TSUNAGU_ASSIGN_OR_RETURN(m.db, store::OpenDatabase(config.DatabaseUrl()));
+  store::OpenOptions main_options;
+  main_options.sqlite_page_size = kMainPageSize;
+  TSUNAGU_ASSIGN_OR_RETURN(m.db, store::OpenDatabase(config.DatabaseUrl(), main_options));
   TSUNAGU_RETURN_IF_ERROR(store::ApplyMigrations(
       *m.db, {audit::AuditLog::Migrations(), auth::AccountService::Migrations(),
               registry::FacilityService::Migrations(), registry::PatientService::Migrations(),

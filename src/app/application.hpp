@@ -56,6 +56,12 @@ class Application {
   int Serve();
 
   store::Database& db();
+  // Page size of a new SQLite main file. A resource's list summary (up to
+  // 1,800 bytes) is a column of the timeline index: with 4 KiB pages an
+  // index entry over about 1,000 bytes spills to an overflow page, with 8
+  // KiB one up to about 2,000 bytes stays in its leaf. A file created
+  // earlier keeps its page size.
+  static constexpr int kMainPageSize = 8192;
   // The database holding the audit log: the main one with PostgreSQL, a file
   // of its own with SQLite (AppConfig::AuditDatabaseUrl), created with pages
   // of kAuditPageSize bytes.

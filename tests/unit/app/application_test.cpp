@@ -1,4 +1,4 @@
-// Application::Open on a new SQLite data directory: the two files and how
+// Application::Open on a new SQLite data directory: the three files and how
 // they are laid out.
 #include "app/application.hpp"
 
@@ -20,7 +20,7 @@ int64_t PageSize(store::Database& db) {
   return rs.has_value() ? rs->rows.at(0).Int(0) : -1;
 }
 
-TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPages) {
+TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPagesAndTheRestInLargeOnes) {
   const std::string dir = ::testing::TempDir() + "/tsunagu-app-" +
                           std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
                           std::to_string(::getpid());
@@ -31,7 +31,7 @@ TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPages) {
     auto app = Application::Open(*config);
     ASSERT_TRUE(app) << app.error().ToString();
     EXPECT_EQ(PageSize((*app)->audit_db()), Application::kAuditPageSize);
-    EXPECT_EQ(PageSize((*app)->db()), 4096);
+    EXPECT_EQ(PageSize((*app)->db()), Application::kMainPageSize);
     audit::AuditEvent e;
     e.user_id = 1;
     e.user_name = "事務局";
@@ -48,6 +48,7 @@ TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPages) {
     auto again = Application::Open(*config);
     ASSERT_TRUE(again) << again.error().ToString();
     EXPECT_EQ(PageSize((*again)->audit_db()), Application::kAuditPageSize);
+    EXPECT_EQ(PageSize((*again)->db()), Application::kMainPageSize);
     audit::AuditQuery q;
     q.patient_id = "R-1";
     auto page = (*again)->audit().Find(q);

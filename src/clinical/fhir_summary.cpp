@@ -4,7 +4,6 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 
 #include "core/log.hpp"
 
@@ -372,9 +371,10 @@ std::string FormatNumber(double value) {
   if (std::fabs(value) < 1e15 && value == std::trunc(value)) {
     return std::to_string(static_cast<long long>(value));
   }
+  // printf's "%.10g", by definition of this overload, without its cost.
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", value);
-  return buf;
+  auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 10);
+  return std::string(buf, r.ptr);
 }
 
 ResourceSummary Summarize(const ResourceRecord& r) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace tsunagu::clinical {
 namespace {
 
@@ -196,6 +198,13 @@ TEST(FhirSummaryTest, YjSystemsAndNumbers) {
   EXPECT_EQ(FormatNumber(5), "5");
   EXPECT_EQ(FormatNumber(5.25), "5.25");
   EXPECT_EQ(FormatNumber(-0.3), "-0.3");
+  // Ten significant digits, as printf's "%.10g" writes them.
+  EXPECT_EQ(FormatNumber(0.1 + 0.2), "0.3");
+  EXPECT_EQ(FormatNumber(1234567.891), "1234567.891");
+  EXPECT_EQ(FormatNumber(0.000012345), "1.2345e-05");
+  EXPECT_EQ(FormatNumber(2.0 / 3.0), "0.6666666667");
+  EXPECT_EQ(FormatNumber(1e15 + 0.5), "1e+15");
+  EXPECT_EQ(FormatNumber(std::numeric_limits<double>::infinity()), "");
 }
 
 }  // namespace

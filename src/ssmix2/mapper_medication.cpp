@@ -81,7 +81,7 @@ std::optional<json::object> Quantity(std::string_view value, const std::vector<C
 }
 
 json::object Days(int64_t days) {
-  json::object d;
+  json::object d(kBodyMembers);
   d["value"] = days;
   d["unit"] = "日";
   d["system"] = kUcum;
@@ -208,7 +208,7 @@ core::Result<Records> MapMedicationOrders(const MappingContext& ctx) {
           NewRecord(ctx, "MedicationRequest",
                     injection ? Category::kInjection : Category::kPrescription, order, drug.item);
       SetPrimaryCode(r, drug.codes);
-      json::object m;
+      json::object m(kBodyMembers);
       m["status"] = OrderStatus(ctx, it.orc);
       m["intent"] = "order";
       json::array category;
@@ -328,7 +328,7 @@ core::Result<Records> MapMedicationRecords(const MappingContext& ctx) {
       site = CodeableConcept(CodesOf(*it.rxr, 2, 0, ctx.facility_id()));
     }
     const std::string item = std::to_string(i + 1);
-    json::object body;
+    json::object body(kBodyMembers);
     ResourceRecord r;
     std::string profile;
     if (IsVaccine(codes)) {

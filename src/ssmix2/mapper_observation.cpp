@@ -243,7 +243,7 @@ core::Result<std::optional<hl7v2::Timestamp>> GroupTime(const Group& g, const st
 std::optional<json::object> Display(std::string text) {
   text = core::Trim(text);
   if (text.empty()) return std::nullopt;
-  json::object o;
+  json::object o(kBodyMembers);
   o["display"] = text;
   return o;
 }
@@ -321,7 +321,7 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
       TSUNAGU_ASSIGN_OR_RETURN(std::optional<hl7v2::Timestamp> observed,
                                OptionalTime(obx.Get(14), owhere + " OBX-14"));
       if (!observed) observed = when;
-      json::object o;
+      json::object o(kBodyMembers);
       o["status"] = ObservationStatus(obx.Get(11));
       o["category"] = json::array{
           SystemCodeConcept("http://terminology.hl7.org/CodeSystem/observation-category",
@@ -354,7 +354,7 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
 
     const std::string item = groups.size() == 1 ? "report" : "report-" + std::to_string(gi + 1);
     ResourceRecord dr = NewRecord(ctx, "DiagnosticReport", Category::kLabResult, order, item);
-    json::object d;
+    json::object d(kBodyMembers);
     d["status"] = ReportStatus(g.obr->Get(25));
     d["category"] = json::array{SectionConcept(Section("OML-11"))};
     std::vector<Code> codes = CodesOf(*g.obr, 4, 0, ctx.facility_id());
@@ -402,7 +402,7 @@ core::Result<Records> MapServiceRequests(const MappingContext& ctx) {
       TSUNAGU_ASSIGN_OR_RETURN(authored, OptionalTime(g.orc->Get(9), where + " ORC-9"));
     }
     const std::string control = g.orc != nullptr ? g.orc->Get(1) : "";
-    json::object s;
+    json::object s(kBodyMembers);
     std::string status = "active";
     if (executed) status = "completed";
     if (control == "CA" || control == "OC" || control == "DC" || ctx.source->cancelled)
@@ -459,7 +459,7 @@ core::Result<Records> MapReports(const MappingContext& ctx) {
     TSUNAGU_ASSIGN_OR_RETURN(std::optional<hl7v2::Timestamp> when, GroupTime(g, where));
     TSUNAGU_ASSIGN_OR_RETURN(std::optional<hl7v2::Timestamp> reported,
                              OptionalTime(g.obr->Get(22), where + " OBR-22"));
-    json::object d;
+    json::object d(kBodyMembers);
     d["status"] = ctx.source->cancelled ? "cancelled" : ReportStatus(g.obr->Get(25));
     d["category"] = json::array{SectionConcept(section)};
     d["code"] = *CodeableConcept(codes);

@@ -86,7 +86,7 @@ std::optional<json::object> Address(const hl7v2::Segment& pid, size_t rep) {
   if (street.empty() && other.empty() && city.empty() && state.empty() && zip.empty() &&
       full.empty())
     return std::nullopt;
-  json::object a;
+  json::object a(kBodyMembers);
   if (type == "H" || type == "P") {
     a["use"] = "home";
   } else if (type == "B" || type == "O") {
@@ -146,7 +146,7 @@ core::Result<Records> MapPatient(const MappingContext& ctx) {
   const hl7v2::Segment& pid = *ctx.pid;
   ResourceRecord r = NewRecord(ctx, "Patient", Category::kPatientInfo, ctx.patient_id, "patient");
   r.source_key = "ADT-00|" + ctx.patient_id + "|patient";
-  json::object p;
+  json::object p(kBodyMembers);
   json::object id;
   id["system"] = ctx.id_system;
   id["value"] = ctx.patient_id;
@@ -208,7 +208,7 @@ core::Result<Records> MapAllergies(const MappingContext& ctx) {
     if (iam.Get(6) == "D") r.retracted = true;
     SetPrimaryCode(r, codes);
 
-    json::object a;
+    json::object a(kBodyMembers);
     const std::string status = iam.Get(17);
     a["clinicalStatus"] =
         SystemCodeConcept("http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical",
@@ -298,7 +298,7 @@ core::Result<Records> MapConditions(const MappingContext& ctx) {
     } else if (!outcome.empty() || resolved) {
       clinical_status = outcome.empty() ? "resolved" : "inactive";
     }
-    json::object c;
+    json::object c(kBodyMembers);
     c["clinicalStatus"] = SystemCodeConcept(
         "http://terminology.hl7.org/CodeSystem/condition-clinical", clinical_status);
     const std::string confirmation = prb.Get(13);
@@ -376,7 +376,7 @@ core::Result<Records> MapEncounter(const MappingContext& ctx) {
   r.code = cls;
   r.display = display;
 
-  json::object e;
+  json::object e(kBodyMembers);
   e["status"] = event == "A03" ? "finished" : event == "A01" ? "in-progress" : "arrived";
   json::object cls_coding;
   cls_coding["system"] = r.code_system;

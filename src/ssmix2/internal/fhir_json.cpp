@@ -149,7 +149,7 @@ std::vector<Code> CodesOf(const hl7v2::Segment& s, size_t field, size_t repetiti
 }
 
 boost::json::object CodingJson(const Code& c) {
-  boost::json::object o;
+  boost::json::object o(3);  // room for all: no rehash while it fills
   if (!c.system.empty()) o["system"] = c.system;
   if (!c.code.empty()) o["code"] = c.code;
   if (!c.display.empty()) o["display"] = c.display;
@@ -158,32 +158,35 @@ boost::json::object CodingJson(const Code& c) {
 
 std::optional<boost::json::object> CodeableConcept(const std::vector<Code>& codes) {
   boost::json::array coding;
+  coding.reserve(codes.size());
   std::string text;
   for (const Code& c : codes) {
     if (text.empty()) text = c.display;
     if (!c.code.empty()) coding.push_back(CodingJson(c));
   }
   if (coding.empty() && text.empty()) return std::nullopt;
-  boost::json::object o;
+  boost::json::object o(2);
   if (!coding.empty()) o["coding"] = std::move(coding);
   if (!text.empty()) o["text"] = text;
   return o;
 }
 
 boost::json::object TextConcept(std::string_view text) {
-  boost::json::object o;
+  boost::json::object o(1);
   o["text"] = text;
   return o;
 }
 
 boost::json::object SystemCodeConcept(std::string_view system, std::string_view code,
                                       std::string_view display) {
-  boost::json::object coding;
+  boost::json::object coding(3);
   coding["system"] = system;
   coding["code"] = code;
   if (!display.empty()) coding["display"] = display;
-  boost::json::object o;
-  o["coding"] = boost::json::array{coding};
+  boost::json::array codings(1);
+  codings[0] = std::move(coding);
+  boost::json::object o(1);
+  o["coding"] = std::move(codings);
   return o;
 }
 

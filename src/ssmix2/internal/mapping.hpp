@@ -17,6 +17,11 @@
 
 namespace tsunagu::ssmix2::internal {
 
+// Room for a resource's members, made when its object is created: grown a
+// member at a time, an object reallocates its table seven times on the way
+// to 13 members (capacity 1, 2, 3, 4, 6, 9, 13).
+inline constexpr size_t kBodyMembers = 16;
+
 inline constexpr std::string_view kJpCore = "http://jpfhir.jp/fhir/core/StructureDefinition/";
 
 struct MappingContext {

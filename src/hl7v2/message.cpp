@@ -329,12 +329,14 @@ core::Result<Message> Message::Parse(std::string_view raw) {
     }
     if (rest <= line.size()) {
       std::string_view body = line.substr(rest);
+      // Most segments hold no escape at all: one search for the line.
+      const bool escapes = body.find(d.escape) != std::string_view::npos;
       size_t start = 0;
       while (true) {
         size_t end = body.find(d.field, start);
         std::string_view f = body.substr(
             start, end == std::string_view::npos ? std::string_view::npos : end - start);
-        if (f.find(d.escape) != std::string_view::npos && !ValidEscapes(f, d)) {
+        if (escapes && f.find(d.escape) != std::string_view::npos && !ValidEscapes(f, d)) {
           error = core::InvalidInput(where() + " (" + std::string(seg.name_) + "-" +
                                      std::to_string(seg.fields_.size() + 1) +
                                      "): malformed escape sequence");

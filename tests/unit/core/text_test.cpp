@@ -122,6 +122,13 @@ TEST(Iso2022JpTest, KnownBytes) {
   EXPECT_EQ(DecodeIso2022Jp("\x1b(I6^\x1b(B"), "ｶﾞ");
   // A run may end the input without returning to ASCII.
   EXPECT_EQ(DecodeIso2022Jp("\x1b$B;3"), "山");
+  // Segments as an HL7 message holds them: ASCII around runs of other sets,
+  // one set following another without ASCII between, control characters in
+  // the ASCII and JIS-Roman runs.
+  EXPECT_EQ(DecodeIso2022Jp("PID|1||\x1b$B;3ED\x1b(J\\\r\x1b(BOBX|\x1b$B;3\x1b(I6\x1b(B|\r"),
+            "PID|1||山田¥\rOBX|山ｶ|\r");
+  EXPECT_EQ(DecodeIso2022Jp("\x1b(BMSH|^~\\&|\r"), "MSH|^~\\&|\r");
+  EXPECT_EQ(DecodeIso2022Jp(""), "");
 }
 
 TEST(Iso2022JpTest, EncoderWidensHalfWidthKanaAndMapsLookAlikes) {

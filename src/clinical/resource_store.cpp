@@ -555,7 +555,8 @@ core::Result<CheckedRecord> ResourceStore::Check(ResourceRecord record,
                                                  const ResourceSummary& summary, size_t index) {
   TSUNAGU_RETURN_IF_ERROR(ValidateKeys(record, index));
   if (!record.json.empty()) {
-    // What the parse above would have refused of the producer's text.
+    // Of what the parsing Check refuses, the one thing a producer's own
+    // text can get wrong: the type it names.
     std::string head = "{\"resourceType\":\"";
     head += record.resource_type;
     head += '"';

@@ -7,6 +7,7 @@
 #include "auth/principal_context.hpp"
 #include "clinical/timeline_service.hpp"
 #include "http/json.hpp"
+#include "http/json_writer.hpp"
 #include "http/router.hpp"
 
 namespace tsunagu::clinical {
@@ -75,9 +76,7 @@ json::value OptNumber(const std::optional<double>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
 
-// The builders take the storage of the document they become part of (a
-// page of a timeline is one arena, freed at once).
-json::object LabJson(const LabValue& v, json::storage_ptr sp = {}) {
+json::object LabJson(const LabValue& v) {
   return json::object({{"value", OptNumber(v.value)},
                        {"value_text", v.value_text},
                        {"unit", v.unit},
@@ -85,39 +84,92 @@ json::object LabJson(const LabValue& v, json::storage_ptr sp = {}) {
                        {"high", OptNumber(v.high)},
                        {"range_text", v.range_text},
                        {"flag", v.flag},
-                       {"abnormal", v.abnormal}},
-                      std::move(sp));
+                       {"abnormal", v.abnormal}});
 }
 
-json::object ItemJson(const TimelineItem& item, const json::storage_ptr& sp) {
-  json::object summary(sp);
-  summary.reserve(item.summary.fields.size());
-  for (const auto& [key, value] : item.summary.fields) summary[key] = value;
-  json::object o({{"id", item.id},
-                  {"resource_type", item.resource_type},
-                  {"category", ToString(item.category)},
-                  {"effective", item.effective},
-                  {"effective_end", item.effective_end},
-                  {"display", item.display},
-                  {"code_system", item.code_system},
-                  {"code", item.code},
-                  {"source_facility_id", item.source_facility_id},
-                  {"source_facility_name", item.source_facility_name},
-                  {"summary", std::move(summary)}},
-                 sp);
-  if (item.summary.lab) o["lab"] = LabJson(*item.summary.lab, sp);
-  if (const auto& m = item.summary.medication) {
-    o["medication"] = json::object({{"name", m->name},
-                                    {"yj_code", m->yj_code},
-                                    {"dose", m->dose},
-                                    {"unit", m->unit},
-                                    {"frequency", m->frequency},
-                                    {"days", m->days},
-                                    {"route", m->route},
-                                    {"quantity", m->quantity}},
-                                   sp);
+void WriteOptNumber(http::JsonWriter& w, const std::optional<double>& v) {
+  if (v) {
+    w.Number(*v);
+  } else {
+    w.Null();
   }
-  return o;
+}
+
+// A timeline item as docs/api.md shows it, written straight into the
+// response (a page is up to a few hundred items).
+void WriteItem(http::JsonWriter& w, const TimelineItem& item) {
+  w.BeginObject()
+      .Key("id")
+      .String(item.id)
+      .Key("resource_type")
+      .String(item.resource_type)
+      .Key("category")
+      .String(ToString(item.category))
+      .Key("effective")
+      .String(item.effective)
+      .Key("effective_end")
+      .String(item.effective_end)
+      .Key("display")
+      .String(item.display)
+      .Key("code_system")
+      .String(item.code_system)
+      .Key("code")
+      .String(item.code)
+      .Key("source_facility_id")
+      .Int(item.source_facility_id)
+      .Key("source_facility_name")
+      .String(item.source_facility_name);
+  w.Key("summary").BeginObject();
+  const auto& fields = item.summary.fields;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    // A key given twice keeps its first place and its last value.
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; ++j) seen = fields[j].first == fields[i].first;
+    if (seen) continue;
+    const std::string* value = &fields[i].second;
+    for (size_t j = i + 1; j < fields.size(); ++j) {
+      if (fields[j].first == fields[i].first) value = &fields[j].second;
+    }
+    w.Key(fields[i].first).String(*value);
+  }
+  w.EndObject();
+  if (const auto& l = item.summary.lab) {
+    w.Key("lab").BeginObject().Key("value");
+    WriteOptNumber(w, l->value);
+    w.Key("value_text").String(l->value_text).Key("unit").String(l->unit).Key("low");
+    WriteOptNumber(w, l->low);
+    w.Key("high");
+    WriteOptNumber(w, l->high);
+    w.Key("range_text")
+        .String(l->range_text)
+        .Key("flag")
+        .String(l->flag)
+        .Key("abnormal")
+        .Bool(l->abnormal)
+        .EndObject();
+  }
+  if (const auto& m = item.summary.medication) {
+    w.Key("medication")
+        .BeginObject()
+        .Key("name")
+        .String(m->name)
+        .Key("yj_code")
+        .String(m->yj_code)
+        .Key("dose")
+        .String(m->dose)
+        .Key("unit")
+        .String(m->unit)
+        .Key("frequency")
+        .String(m->frequency)
+        .Key("days")
+        .String(m->days)
+        .Key("route")
+        .String(m->route)
+        .Key("quantity")
+        .String(m->quantity)
+        .EndObject();
+  }
+  w.EndObject();
 }
 
 json::object PointJson(const LabPoint& p) {
@@ -150,22 +202,20 @@ void RegisterClinicalRoutes(http::Router& r, ClinicalDeps& d) {
     if (!query) return Fail(query.error());
     auto timeline = d.timeline.GetTimeline(*reader, req.Param("rid"), *query);
     if (!timeline) return Fail(timeline.error());
-    json::monotonic_resource memory;
-    json::storage_ptr sp(&memory);
-    json::array allergies(sp), items(sp);
-    allergies.reserve(timeline->allergies.size());
-    items.reserve(timeline->items.size());
-    for (const auto& a : timeline->allergies) allergies.push_back(ItemJson(a, sp));
-    for (const auto& i : timeline->items) items.push_back(ItemJson(i, sp));
-    return http::JsonResponse(
-        200, json::object({{"regional_id", timeline->regional_id},
-                           {"allergies", std::move(allergies)},
-                           {"items", std::move(items)},
-                           {"next_cursor", timeline->next_cursor.empty()
-                                               ? json::value(nullptr)
-                                               : json::value(timeline->next_cursor)},
-                           {"total", timeline->total}},
-                          sp));
+    http::JsonWriter w(1024 + 600 * (timeline->allergies.size() + timeline->items.size()));
+    w.BeginObject().Key("regional_id").String(timeline->regional_id);
+    w.Key("allergies").BeginArray();
+    for (const auto& a : timeline->allergies) WriteItem(w, a);
+    w.EndArray().Key("items").BeginArray();
+    for (const auto& i : timeline->items) WriteItem(w, i);
+    w.EndArray().Key("next_cursor");
+    if (timeline->next_cursor.empty()) {
+      w.Null();
+    } else {
+      w.String(timeline->next_cursor);
+    }
+    w.Key("total").Int(timeline->total).EndObject();
+    return Response::Json(200, w.Take());
   });
 
   r.Get("/api/v1/patients/:rid/labs", [&d](Request& req) {

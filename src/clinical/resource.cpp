@@ -22,7 +22,15 @@ constexpr std::array<std::pair<Category, std::string_view>, 13> kCategoryNames{{
     {Category::kDocument, "document"},
 }};
 
+constexpr std::array<Category, kCategoryNames.size()> kAllCategories = [] {
+  std::array<Category, kCategoryNames.size()> all{};
+  for (size_t i = 0; i < all.size(); ++i) all[i] = kCategoryNames[i].first;
+  return all;
+}();
+
 }  // namespace
+
+std::span<const Category> AllCategories() { return kAllCategories; }
 
 std::string_view ToString(Category c) {
   for (const auto& [category, name] : kCategoryNames) {

@@ -5,6 +5,7 @@
 // master patient index links that ID to a regional patient.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,8 @@ enum class Category {
 };
 std::string_view ToString(Category c);
 std::optional<Category> ParseCategory(std::string_view s);
+// Every category, in declaration order.
+std::span<const Category> AllCategories();
 
 struct ResourceRecord {
   std::string resource_type;  // FHIR type, e.g. "Observation"

@@ -131,6 +131,24 @@ StoredResource FromSummaryRow(const store::Row& r) {
   return s;
 }
 
+// Rows of kSummaryColumns from several statements, each in the page's
+// order, put in that order (effective, then id, as SQLite compares text)
+// and cut to the page: `offset` rows skipped, at most `rows` kept.
+void MergeSummaryRows(std::vector<const store::Row*>& rows, bool newest_first, size_t offset,
+                      size_t count) {
+  auto text = [](const store::Row* r, size_t i) -> std::string_view {
+    const auto* s = std::get_if<std::string>(&r->at(i));
+    return s ? std::string_view(*s) : std::string_view();
+  };
+  std::stable_sort(rows.begin(), rows.end(), [&](const store::Row* a, const store::Row* b) {
+    const int by_date = text(a, 5).compare(text(b, 5));
+    const int c = by_date != 0 ? by_date : text(a, 0).compare(text(b, 0));
+    return newest_first ? c > 0 : c < 0;
+  });
+  rows.erase(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(std::min(offset, rows.size())));
+  if (rows.size() > count) rows.resize(count);
+}
+
 // "(?, ?, ?)" for an IN list of n values.
 std::string InList(size_t n) {
   std::string out = "(";
@@ -680,6 +698,10 @@ core::Result<std::vector<StoredResource>> ResourceStore::FindBySourceKeys(
 struct ResourceStore::SearchPlan {
   bool nothing = false;
   std::vector<store::Statement> statements;
+  // The page's rows come from this many statements (the last ones), one
+  // per link of the patient, each in the page's order: SearchAll merges them.
+  size_t page_statements = 1;
+  size_t page_offset = 0;  // rows of the merged statements before the page
 };
 
 core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery& q) const {
@@ -712,7 +734,21 @@ core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery&
   const char* type_column = q.all_patients ? "resource_type" : "resource_type || ''";
 
   const std::set<Category> wanted(q.categories.begin(), q.categories.end());
-  auto category_in = [&params](const std::set<Category>& categories) {
+  // "category IN (..)" or, when fewer, "category NOT IN" the others ("" for
+  // every category): a list of more than two values costs SQLite a
+  // temporary B-tree built at every execution, two values are compared
+  // in place. The column only ever holds the names of AllCategories().
+  auto category_in = [&params](const std::set<Category>& categories) -> std::string {
+    std::vector<Category> others;
+    for (Category c : AllCategories()) {
+      if (!categories.contains(c)) others.push_back(c);
+    }
+    if (others.empty()) return {};
+    const bool negate = others.size() < categories.size();
+    if (negate) {
+      for (Category c : others) params.emplace_back(std::string(ToString(c)));
+      return "category NOT IN " + InList(others.size());
+    }
     for (Category c : categories) params.emplace_back(std::string(ToString(c)));
     return "category IN " + InList(categories.size());
   };
@@ -725,12 +761,14 @@ core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery&
       if (!wanted.empty())
         std::erase_if(categories, [&](Category c) { return !wanted.contains(c); });
       if (categories.empty() || (!rule.any_source && rule.sources.empty())) continue;
-      rules += rules.empty() ? "(" : " OR (";
-      rules += category_in(categories);
+      std::string rule_sql = category_in(categories);
       if (!rule.any_source) {
-        rules += std::string(" AND ") + source_column + " IN " + InList(rule.sources.size());
+        rule_sql += rule_sql.empty() ? "" : " AND ";
+        rule_sql += std::string(source_column) + " IN " + InList(rule.sources.size());
         for (int64_t s : rule.sources) params.emplace_back(s);
       }
+      rules += rules.empty() ? "(" : " OR (";
+      rules += rule_sql.empty() ? "1 = 1" : rule_sql;
       rules += ")";
     }
     if (rules.empty()) {
@@ -739,7 +777,7 @@ core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery&
     }
     where += " AND (" + rules + ")";
   } else if (!wanted.empty()) {
-    where += " AND " + category_in(wanted);
+    if (std::string in = category_in(wanted); !in.empty()) where += " AND " + in;
   }
   if (!q.source_facilities.empty()) {
     where += std::string(" AND ") + source_column + " IN " + InList(q.source_facilities.size());
@@ -824,6 +862,22 @@ core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery&
                               : sqlite    ? "rowid AS k, effective, id"
                                           : "id AS k, effective, id";
   std::vector<Value> page_params;
+  if (q.summaries && sqlite && !q.all_patients && q.patients.size() > 1) {
+    // A list of a patient linked at several facilities, on SQLite: each
+    // link's entries read in index order and cut at the page's end by a
+    // statement of its own (same read transaction), merged by SearchAll.
+    // Within one statement (the UNION ALL below), SQLite would copy each
+    // branch into a temporary table first.
+    for (size_t i = 0; i < q.patients.size(); ++i) {
+      std::vector<Value> link_params;
+      std::string sql = select(columns, i, 1, true, link_params) + index_order +
+                        store::LimitSql(rows + offset, 0);
+      plan.statements.push_back({std::move(sql), std::move(link_params)});
+    }
+    plan.page_statements = q.patients.size();
+    plan.page_offset = static_cast<size_t>(offset);
+    return plan;
+  }
   std::string page;
   if (q.all_patients || q.patients.size() == 1) {
     page = select(columns, 0, q.patients.size(), true, page_params) + index_order +
@@ -884,13 +938,24 @@ core::Result<std::vector<ResourcePage>> ResourceStore::SearchAll(
       const store::ResultSet& count = results[next++];
       page.total = count.empty() ? 0 : count.rows[0].Int(0);
     }
-    const store::ResultSet& rs = results[next++];
-    const size_t n = std::min(rs.rows.size(), static_cast<size_t>(q.limit));
+    std::vector<const store::Row*> rows;
+    if (plans[i].page_statements == 1) {
+      for (const store::Row& row : results[next].rows) rows.push_back(&row);
+      next += 1;
+    } else {
+      for (size_t b = 0; b < plans[i].page_statements; ++b) {
+        for (const store::Row& row : results[next + b].rows) rows.push_back(&row);
+      }
+      next += plans[i].page_statements;
+      MergeSummaryRows(rows, q.order == SortOrder::kNewestFirst, plans[i].page_offset,
+                       static_cast<size_t>(q.limit) + 1);
+    }
+    const size_t n = std::min(rows.size(), static_cast<size_t>(q.limit));
     page.items.reserve(n);
     for (size_t j = 0; j < n; ++j) {
-      page.items.push_back(q.summaries ? FromSummaryRow(rs.rows[j]) : FromRow(rs.rows[j]));
+      page.items.push_back(q.summaries ? FromSummaryRow(*rows[j]) : FromRow(*rows[j]));
     }
-    if (rs.rows.size() > n && !page.items.empty()) {
+    if (rows.size() > n && !page.items.empty()) {
       const auto& last = page.items.back().record;
       page.next_cursor = EncodeCursor(last.effective, last.id);
     }

@@ -68,9 +68,30 @@ bool AnyEscapeIn8(uint64_t w) {
       ((w - k01 * 0x20) & ~w) | ((quote - k01) & ~quote) | ((backslash - k01) & ~backslash);
   return (t & k80) != 0;
 }
-}  // namespace
 
-void AppendJsonEscaped(std::string& out, std::string_view s) {
+// True if some byte of `s` needs an escape: eight bytes at a time, the
+// last (partial) eight read again from the end, short texts byte by byte.
+bool NeedsEscape(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  if (n < 8) {
+    for (size_t i = 0; i < n; ++i) {
+      if (kJsonEscapes[static_cast<unsigned char>(p[i])] != 0) return true;
+    }
+    return false;
+  }
+  uint64_t w;
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&w, p + i, 8);
+    if (AnyEscapeIn8(w)) return true;
+  }
+  std::memcpy(&w, p + n - 8, 8);
+  return AnyEscapeIn8(w);
+}
+
+// AppendJsonEscaped of a text with something to escape (kept out of line:
+// the common case then needs no stack frame).
+[[gnu::noinline]] void AppendEscapedSlow(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   // Runs of bytes that need no escape (nearly all of them) go in one append.
   const char* run = s.data();
@@ -98,6 +119,16 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
     run = p + 1;
   }
   out.append(run, end - run);
+}
+}  // namespace
+
+void AppendJsonEscaped(std::string& out, std::string_view s) {
+  // Nearly every text needs no escape: one test, one append.
+  if (NeedsEscape(s)) {
+    AppendEscapedSlow(out, s);
+  } else {
+    out.append(s.data(), s.size());
+  }
 }
 
 void Log(LogLevel level, std::string_view event, std::initializer_list<LogField> fields) {

@@ -8,6 +8,8 @@
 //   JsonWriter w;
 //   w.BeginObject().Key("id").Int(3).Key("name").String("県北中央病院").EndObject();
 //   std::string body = w.Take();
+#include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -40,7 +42,21 @@ class JsonWriter {
   }
   JsonWriter& Int(int64_t value) {
     Separate();
-    out_ += std::to_string(value);
+    char buf[24];
+    out_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+    need_comma_ = true;
+    return *this;
+  }
+  // The shortest text that reads back as `value` ("5.6", "1e+21"); null
+  // for infinity and NaN, which JSON cannot write.
+  JsonWriter& Number(double value) {
+    Separate();
+    if (std::isfinite(value)) {
+      char buf[32];
+      out_.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+    } else {
+      out_ += "null";
+    }
     need_comma_ = true;
     return *this;
   }

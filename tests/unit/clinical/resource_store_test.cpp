@@ -324,6 +324,58 @@ TEST_P(ResourceStoreTest, AccessScopeIsAppliedInTheQuery) {
   EXPECT_TRUE(MustSearch(*resources_, q).items.empty());
 }
 
+// A category condition is written as the categories allowed, as the ones not
+// allowed when those are fewer, or not at all for every category: each
+// spelling lets through exactly the categories of the rule.
+TEST_P(ResourceStoreTest, ScopesOfManyFewAndAllCategoriesSeeExactlyTheirs) {
+  std::vector<ResourceRecord> records;
+  std::vector<std::string> everything;  // newest first
+  const auto all = AllCategories();
+  for (size_t i = 0; i < all.size(); ++i) {
+    const std::string name(ToString(all[i]));
+    records.push_back(
+        SimpleRecord(1, "P1", name, all[i], "Basic", name,
+                     "2025-01-" + std::string(i < 9 ? "0" : "") + std::to_string(i + 1)));
+    everything.insert(everything.begin(), name);
+  }
+  Write(records);
+  auto visible = [&](std::set<Category> categories, std::vector<Category> asked = {}) {
+    ResourceQuery q = For({{1, "P1"}});
+    q.with_total = true;
+    q.categories = std::move(asked);
+    q.scope = AccessScope{{AccessRule{std::move(categories), {1}, false}}};
+    auto page = MustSearch(*resources_, q);
+    EXPECT_EQ(page.total, static_cast<int64_t>(page.items.size()));
+    return Displays(page);
+  };
+  const std::set<Category> every(all.begin(), all.end());
+  EXPECT_EQ(visible(every), everything);
+  std::set<Category> most = every;
+  most.erase(Category::kReport);
+  most.erase(Category::kOrder);
+  std::vector<std::string> expected;
+  for (const auto& name : everything) {
+    if (name != "report" && name != "order") expected.push_back(name);
+  }
+  EXPECT_EQ(visible(most), expected);
+  EXPECT_EQ(visible({Category::kAllergy, Category::kReport, Category::kDocument}),
+            (std::vector<std::string>{"document", "report", "allergy"}));
+  EXPECT_EQ(visible({Category::kCondition}), (std::vector<std::string>{"condition"}));
+  // Asked for every category but patient information and allergies (the
+  // timeline's page), within a scope of all but two.
+  std::vector<Category> asked;
+  for (Category c : all) {
+    if (c != Category::kPatientInfo && c != Category::kAllergy) asked.push_back(c);
+  }
+  expected.erase(std::remove(expected.begin(), expected.end(), "patient_info"), expected.end());
+  expected.erase(std::remove(expected.begin(), expected.end(), "allergy"), expected.end());
+  EXPECT_EQ(visible(most, asked), expected);
+  // And any source with every category: no condition at all.
+  ResourceQuery q = For({{1, "P1"}});
+  q.scope = AccessScope{{AccessRule{every, {}, true}}};
+  EXPECT_EQ(Displays(MustSearch(*resources_, q)), everything);
+}
+
 TEST_P(ResourceStoreTest, FiltersByCategoryTypeCodeDateAndSource) {
   Write({LabRecord(1, "P1", "l1", "3B035", "AST", 20, "U/L", 13, 30, "2025-05-31T23:59:00+09:00"),
          LabRecord(1, "P1", "l2", "3B035", "AST", 40, "U/L", 13, 30, "2025-06-01T08:00:00+09:00"),
@@ -470,6 +522,21 @@ TEST_P(ResourceStoreTest, SearchAllReadsSeveralSearchesAsSeparateSearchesWould) 
   const ResourcePage alone = MustSearch(*resources_, page);
   EXPECT_EQ((*pages)[2].next_cursor, alone.next_cursor);
   EXPECT_FALSE(alone.next_cursor.empty());
+
+  // A list of a patient linked at two facilities (read link by link and
+  // merged) between two other searches.
+  ResourceQuery both = For({{1, "P1"}, {2, "P2"}});
+  both.summaries = true;
+  both.with_total = true;
+  both.limit = 3;
+  const ResourceQuery mixed[] = {page, both, allergies};
+  auto mixed_pages = resources_->SearchAll(mixed);
+  ASSERT_TRUE(mixed_pages.has_value()) << mixed_pages.error().ToString();
+  EXPECT_EQ(Displays((*mixed_pages)[0]), (std::vector<std::string>{"visit 2", "visit 1"}));
+  EXPECT_EQ(Displays((*mixed_pages)[1]), (std::vector<std::string>{"other", "visit 2", "visit 1"}));
+  EXPECT_EQ((*mixed_pages)[1].total, 5);
+  EXPECT_FALSE((*mixed_pages)[1].next_cursor.empty());
+  EXPECT_EQ(Displays((*mixed_pages)[2]), (std::vector<std::string>{"penicillin"}));
 
   // Served as read by default (with "id" and meta.lastUpdated); as stored
   // when asked for, for callers that only summarize.

@@ -1,0 +1,72 @@
+#include "http/json_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <limits>
+
+namespace tsunagu::http {
+namespace {
+
+TEST(JsonWriterTest, WritesNestedValuesWithCommasWhereTheyBelong) {
+  JsonWriter w;
+  w.BeginObject()
+      .Key("id")
+      .Int(3)
+      .Key("name")
+      .String("県北中央病院")
+      .Key("tags")
+      .BeginArray()
+      .String("a")
+      .BeginObject()
+      .EndObject()
+      .Null()
+      .Bool(true)
+      .EndArray()
+      .Key("empty")
+      .BeginArray()
+      .EndArray()
+      .EndObject();
+  EXPECT_EQ(w.Take(), R"({"id":3,"name":"県北中央病院","tags":["a",{},null,true],"empty":[]})");
+}
+
+TEST(JsonWriterTest, EscapesWhatJsonRequiresAndReadsBack) {
+  const std::string text = "say \"hi\"\\\n\t\x01 end — 終";
+  JsonWriter w;
+  w.BeginObject().Key("k\"ey").String(text).EndObject();
+  const std::string body = w.Take();
+  EXPECT_EQ(body, "{\"k\\\"ey\":\"say \\\"hi\\\"\\\\\\n\\t\\u0001 end — 終\"}");
+  const auto parsed = boost::json::parse(body).as_object();
+  EXPECT_EQ(parsed.at("k\"ey").as_string(), text);
+}
+
+TEST(JsonWriterTest, IntegersAtTheirLimits) {
+  JsonWriter w;
+  w.BeginArray()
+      .Int(std::numeric_limits<int64_t>::min())
+      .Int(0)
+      .Int(std::numeric_limits<int64_t>::max())
+      .EndArray();
+  EXPECT_EQ(w.Take(), "[-9223372036854775808,0,9223372036854775807]");
+}
+
+TEST(JsonWriterTest, NumbersInTheirShortestFormAndNullWhereJsonHasNone) {
+  JsonWriter w;
+  w.BeginArray()
+      .Number(5.6)
+      .Number(140)
+      .Number(-0.25)
+      .Number(0.1 + 0.2)
+      .Number(1e21)
+      .Number(std::numeric_limits<double>::infinity())
+      .Number(std::numeric_limits<double>::quiet_NaN())
+      .EndArray();
+  const std::string body = w.Take();
+  EXPECT_EQ(body, "[5.6,140,-0.25,0.30000000000000004,1e+21,null,null]");
+  const auto parsed = boost::json::parse(body).as_array();
+  EXPECT_EQ(parsed[3].to_number<double>(), 0.1 + 0.2);  // reads back exactly
+  EXPECT_EQ(parsed[4].to_number<double>(), 1e21);
+}
+
+}  // namespace
+}  // namespace tsunagu::http

@@ -287,7 +287,123 @@ std::string EncodeStoredSummary(const ResourceRecord& record, const ResourceSumm
   return out;
 }
 
-bool DecodeStoredSummary(std::string_view text, ResourceRecord& record, ResourceSummary& summary) {
+namespace {
+
+// The members of a stored summary, as read.
+struct StoredMembers {
+  std::string s, c, d, e, m;
+  bool has_m = false, has_l = false;
+  std::optional<double> l[3];
+  std::vector<std::pair<std::string, std::string>> f;
+};
+
+// Reads the text exactly as EncodeSummary writes it (no whitespace,
+// strings without escapes, numbers as std::to_chars or Boost.JSON wrote
+// them); false for anything else, which ParseMembers then reads as JSON.
+// A page of a timeline reads a hundred of these.
+class FastMembers {
+ public:
+  explicit FastMembers(std::string_view t) : t_(t) {}
+
+  bool Read(StoredMembers& out) {
+    if (!Eat('{')) return false;
+    if (Eat('}')) return at_ == t_.size();
+    do {
+      std::string_view key;
+      if (!String(key) || !Eat(':')) return false;
+      if (key.size() != 1) return false;
+      switch (key[0]) {
+        case 's':
+          if (!Text(out.s)) return false;
+          break;
+        case 'c':
+          if (!Text(out.c)) return false;
+          break;
+        case 'd':
+          if (!Text(out.d)) return false;
+          break;
+        case 'e':
+          if (!Text(out.e)) return false;
+          break;
+        case 'm':
+          if (!Text(out.m)) return false;
+          out.has_m = true;
+          break;
+        case 'f':
+          if (!Fields(out.f)) return false;
+          break;
+        case 'l':
+          if (!Eat('[') || !Number(out.l[0]) || !Eat(',') || !Number(out.l[1]) || !Eat(',') ||
+              !Number(out.l[2]) || !Eat(']')) {
+            return false;
+          }
+          out.has_l = true;
+          break;
+        default:
+          return false;
+      }
+    } while (Eat(','));
+    return Eat('}') && at_ == t_.size();
+  }
+
+ private:
+  bool Eat(char c) {
+    if (at_ < t_.size() && t_[at_] == c) {
+      ++at_;
+      return true;
+    }
+    return false;
+  }
+  // A string without escapes (a backslash: false).
+  bool String(std::string_view& out) {
+    if (!Eat('"')) return false;
+    const size_t from = at_;
+    while (at_ < t_.size() && t_[at_] != '"') {
+      if (t_[at_] == '\\' || static_cast<unsigned char>(t_[at_]) < 0x20) return false;
+      ++at_;
+    }
+    if (at_ == t_.size()) return false;
+    out = t_.substr(from, at_ - from);
+    ++at_;
+    return true;
+  }
+  bool Text(std::string& out) {
+    std::string_view v;
+    if (!String(v)) return false;
+    out.assign(v);
+    return true;
+  }
+  bool Fields(std::vector<std::pair<std::string, std::string>>& out) {
+    if (!Eat('[')) return false;
+    if (Eat(']')) return true;
+    do {
+      std::string_view k, v;
+      if (!Eat('[') || !String(k) || !Eat(',') || !String(v) || !Eat(']')) return false;
+      out.emplace_back(k, v);
+    } while (Eat(','));
+    return Eat(']');
+  }
+  bool Number(std::optional<double>& out) {
+    if (t_.substr(at_, 4) == "null") {
+      at_ += 4;
+      out.reset();
+      return true;
+    }
+    double v = 0;
+    const char* begin = t_.data() + at_;
+    const auto [ptr, ec] = std::from_chars(begin, t_.data() + t_.size(), v);
+    if (ec != std::errc() || ptr == begin || !std::isfinite(v)) return false;
+    at_ += static_cast<size_t>(ptr - begin);
+    out = v;
+    return true;
+  }
+
+  std::string_view t_;
+  size_t at_ = 0;
+};
+
+// The same members read by a JSON parser: any spelling JSON allows.
+bool ParseMembers(std::string_view text, StoredMembers& out) {
   unsigned char arena[4096];
   json::monotonic_resource memory(arena, sizeof arena);
   boost::system::error_code ec;
@@ -298,31 +414,54 @@ bool DecodeStoredSummary(std::string_view text, ResourceRecord& record, Resource
     const json::value* x = o.if_contains(key);
     return x && x->is_string() ? std::string(x->get_string()) : std::string();
   };
-  ResourceSummary s;
   if (const json::value* fields = o.if_contains("f")) {
     if (!fields->is_array()) return false;
-    s.fields.reserve(fields->get_array().size());
+    out.f.reserve(fields->get_array().size());
     for (const json::value& pair : fields->get_array()) {
       const json::array* kv = pair.if_array();
       if (!kv || kv->size() != 2 || !(*kv)[0].is_string() || !(*kv)[1].is_string()) return false;
-      s.fields.emplace_back(std::string((*kv)[0].get_string()), std::string((*kv)[1].get_string()));
+      out.f.emplace_back(std::string((*kv)[0].get_string()), std::string((*kv)[1].get_string()));
     }
   }
+  if (const json::value* lab = o.if_contains("l")) {
+    const json::array* numbers = lab->if_array();
+    if (!numbers || numbers->size() != 3) return false;
+    for (size_t i = 0; i < 3; ++i) {
+      const json::value& n = (*numbers)[i];
+      if (n.is_number()) out.l[i] = n.to_number<double>();
+    }
+    out.has_l = true;
+  }
+  out.has_m = o.contains("m");
+  out.m = string("m");
+  out.s = string("s");
+  out.c = string("c");
+  out.d = string("d");
+  out.e = string("e");
+  return true;
+}
+
+}  // namespace
+
+bool DecodeStoredSummary(std::string_view text, ResourceRecord& record, ResourceSummary& summary) {
+  StoredMembers m;
+  if (!FastMembers(text).Read(m)) {
+    m = StoredMembers{};
+    if (!ParseMembers(text, m)) return false;
+  }
+  ResourceSummary s;
+  s.fields = std::move(m.f);
   auto field = [&s](std::string_view key) -> std::string {
     for (const auto& [k, value] : s.fields) {
       if (k == key) return value;
     }
     return {};
   };
-  if (const json::value* lab = o.if_contains("l")) {
-    const json::array* numbers = lab->if_array();
-    if (!numbers || numbers->size() != 3) return false;
+  if (m.has_l) {
     LabValue l;
-    std::optional<double>* targets[] = {&l.value, &l.low, &l.high};
-    for (size_t i = 0; i < 3; ++i) {
-      const json::value& n = (*numbers)[i];
-      if (n.is_number()) *targets[i] = n.to_number<double>();
-    }
+    l.value = m.l[0];
+    l.low = m.l[1];
+    l.high = m.l[2];
     l.value_text = field("value");
     l.unit = field("unit");
     l.range_text = field("reference_range");
@@ -330,22 +469,22 @@ bool DecodeStoredSummary(std::string_view text, ResourceRecord& record, Resource
     l.abnormal = IsAbnormalFlag(l.flag);
     s.lab = std::move(l);
   }
-  if (o.contains("m")) {
-    MedicationInfo m;
-    m.name = field("medication");
-    m.yj_code = string("m");
-    m.dose = field("dose");
-    m.unit = field("unit");
-    m.frequency = field("frequency");
-    m.days = field("days");
-    m.route = field("route");
-    m.quantity = field("quantity");
-    s.medication = std::move(m);
+  if (m.has_m) {
+    MedicationInfo med;
+    med.name = field("medication");
+    med.yj_code = std::move(m.m);
+    med.dose = field("dose");
+    med.unit = field("unit");
+    med.frequency = field("frequency");
+    med.days = field("days");
+    med.route = field("route");
+    med.quantity = field("quantity");
+    s.medication = std::move(med);
   }
-  record.code_system = string("s");
-  record.code = string("c");
-  record.display = string("d");
-  record.effective_end = string("e");
+  record.code_system = std::move(m.s);
+  record.code = std::move(m.c);
+  record.display = std::move(m.d);
+  record.effective_end = std::move(m.e);
   summary = std::move(s);
   return true;
 }

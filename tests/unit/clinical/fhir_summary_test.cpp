@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <limits>
 
 namespace tsunagu::clinical {
@@ -125,12 +126,27 @@ TEST(FhirSummaryTest, StoredSummaryReadsBackAsSummarized) {
     EXPECT_EQ(read.code, r.code);
     EXPECT_EQ(read.display, r.display);
     EXPECT_EQ(read.effective_end, r.effective_end);
+
+    // The same members spelt another way JSON allows (as an earlier
+    // version wrote them: numbers such as 7.25E0; with whitespace) read
+    // back the same.
+    const std::string reserialized = boost::json::serialize(boost::json::parse(text));
+    const std::string spaced = "{ " + text.substr(1);
+    for (const std::string& other : {reserialized, spaced}) {
+      ResourceRecord again;
+      ResourceSummary decoded_again;
+      ASSERT_TRUE(DecodeStoredSummary(other, again, decoded_again)) << other;
+      EXPECT_EQ(decoded_again, summary) << other;
+      EXPECT_EQ(again.display, r.display);
+      EXPECT_EQ(again.effective_end, r.effective_end);
+    }
   }
 
   ResourceRecord untouched;
   untouched.display = "kept";
   ResourceSummary none;
-  for (std::string_view bad : {"", "[]", "{\"f\":[[1,2]]}", "{\"l\":[1]}", "{not json"}) {
+  for (std::string_view bad : {"", "[]", "{\"f\":[[1,2]]}", "{\"l\":[1]}", "{not json",
+                               "{\"d\":\"a\"", "{\"l\":[1,2,3]}x", "{\"f\":[[\"a\"]]}"}) {
     EXPECT_FALSE(DecodeStoredSummary(bad, untouched, none)) << bad;
   }
   EXPECT_EQ(untouched.display, "kept");

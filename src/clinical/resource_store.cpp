@@ -540,6 +540,13 @@ CREATE INDEX resources_patient_summary ON resources
    retracted, summary);
 DROP INDEX resources_patient_timeline;
 CREATE INDEX resources_summary_missing ON resources (id) WHERE summary = '';
+)sql",
+           // Every read names the patient (Plan keeps the planner off
+           // this index) or the resource; only a population query, which
+           // reads the whole table anyway, could use it, and every
+           // stored row paid for one more B-tree entry.
+           R"sql(
+DROP INDEX resources_type_code;
 )sql"}};
 }
 

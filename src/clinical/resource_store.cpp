@@ -194,9 +194,9 @@ constexpr const char* kTouchSql =
     "UPDATE resources SET source_time = ? "
     "WHERE source_facility_id = ? AND resource_type = ? AND source_key = ? AND source_time < ?";
 
-// Records per run of distinct keys, and the statement sizes a run is cut
-// into (a few fixed sizes keep the prepared-statement cache small; 128 rows
-// of 15 parameters stay far below both backends' parameter limits).
+// Records per run of distinct keys (a layer of a batch is cut into runs),
+// and the statement sizes a run is cut into (a few fixed sizes keep the prepared-statement cache
+// small; 128 rows of 15 parameters stay far below both backends' parameter limits).
 constexpr size_t kWriteRun = 1024;
 constexpr size_t kStatementRows[] = {128, 32, 8, 1};
 
@@ -625,28 +625,40 @@ core::Result<WriteStats> ResourceStore::Write(std::span<const CheckedRecord> rec
   core::RandomBytes(random.data(), random.size());
   const int64_t now = clock_.NowMillis();
   TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin(store::Database::Mode::kWrite));
-  // Records are applied in runs of distinct keys: within a run no record can
-  // affect another, so each run is written with a few multi-row statements
-  // and gives the same result as applying its records one by one. A key seen
-  // again starts the next run, which keeps "later record wins" in order.
+  // Records are applied in layers: the first record of every key, then the
+  // second record of every key that has one, and so on. Within a layer no
+  // record can affect another, so a layer is written in runs of a few
+  // multi-row statements; a key's records are applied in their order, one
+  // layer after the other, which gives the same result as applying the
+  // records one by one ("later record wins" included). A batch from the
+  // SS-MIX2 import repeats some keys (a patient's ADT messages, new
+  // versions of an order): cutting the batch at each repeat instead gave
+  // runs of a few records, and a round trip per few rows on PostgreSQL.
   std::vector<std::string> ids(records.size());
-  std::unordered_set<std::string> run_keys;
-  std::vector<size_t> upserts, retractions;
-  size_t i = 0;
-  while (i < records.size()) {
-    run_keys.clear();
-    upserts.clear();
-    retractions.clear();
-    for (; i < records.size() && run_keys.size() < kWriteRun; ++i) {
+  std::vector<std::vector<size_t>> layers(1);
+  {
+    std::unordered_map<std::string, size_t> occurrences;
+    occurrences.reserve(records.size());
+    for (size_t i = 0; i < records.size(); ++i) {
       const ResourceRecord& r = records[i].record();
-      if (!run_keys.insert(KeyOf(r.source_facility_id, r.resource_type, r.source_key)).second) {
-        break;
-      }
+      const size_t layer =
+          occurrences[KeyOf(r.source_facility_id, r.resource_type, r.source_key)]++;
+      if (layer == layers.size()) layers.emplace_back();
+      layers[layer].push_back(i);
       ids[i] = NewResourceId(now, random.data() + 8 * i);
-      (r.retracted ? retractions : upserts).push_back(i);
     }
-    for (const auto* group : {&upserts, &retractions}) {
-      TSUNAGU_RETURN_IF_ERROR(WriteGroup(*tx, records, ids, *group, now, stats));
+  }
+  std::vector<size_t> upserts, retractions;
+  for (const std::vector<size_t>& layer : layers) {
+    for (size_t at = 0; at < layer.size(); at += kWriteRun) {
+      upserts.clear();
+      retractions.clear();
+      for (size_t k = at; k < std::min(layer.size(), at + kWriteRun); ++k) {
+        (records[layer[k]].record().retracted ? retractions : upserts).push_back(layer[k]);
+      }
+      for (const auto* group : {&upserts, &retractions}) {
+        TSUNAGU_RETURN_IF_ERROR(WriteGroup(*tx, records, ids, *group, now, stats));
+      }
     }
   }
   TSUNAGU_RETURN_IF_ERROR(tx->Commit());

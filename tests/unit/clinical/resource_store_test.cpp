@@ -157,6 +157,55 @@ TEST_P(ResourceStoreTest, LaterRecordOfTheSameKeyInOneBatchWins) {
   EXPECT_EQ(Displays(MustSearch(*resources_, For({{1, "P1"}}))), (std::vector<std::string>{"v2"}));
 }
 
+// A batch whose keys repeat, interleaved (a patient's messages in file
+// order): the same rows and the same counts as writing its records one at a
+// time, in order.
+TEST_P(ResourceStoreTest, ABatchWithRepeatedKeysEndsAsItsRecordsWrittenOneByOne) {
+  auto rec = [](const std::string& key, const std::string& display, int64_t time) {
+    auto r = SimpleRecord(1, "P1", key, Category::kCondition, "Condition", display, "2025-01-01");
+    r.source_time = time;
+    return r;
+  };
+  auto cancel = [&](const std::string& key, int64_t time) {
+    auto r = rec(key, "", time);
+    r.retracted = true;
+    r.json.clear();
+    return r;
+  };
+  const std::vector<ResourceRecord> batch = {
+      rec("A", "a1", 10), rec("B", "b1", 10), rec("A", "a2", 20), cancel("A", 30),
+      rec("C", "c1", 10), rec("A", "a0", 5),  rec("B", "b1", 10), rec("A", "a3", 40),
+      rec("B", "b0", 1),  cancel("D", 10),    rec("D", "d1", 5),  rec("A", "a3", 50),
+      rec("E", "e1", 10), rec("E", "e2", 10), rec("A", "a4", 45),
+  };
+  const WriteStats together = Write(batch);
+
+  // The same records one by one, into a second store of the same database:
+  // facility 2 instead of 1.
+  WriteStats alone;
+  for (ResourceRecord r : batch) {
+    r.source_facility_id = 2;
+    const WriteStats s = Write({r});
+    alone.inserted += s.inserted;
+    alone.updated += s.updated;
+    alone.unchanged += s.unchanged;
+    alone.retracted += s.retracted;
+    alone.older_ignored += s.older_ignored;
+  }
+  EXPECT_EQ(together, alone);
+  // A, B, C and E new; A twice and E once replaced; B and A again the same;
+  // A and D retracted; A twice, B and D older than what was stored.
+  EXPECT_EQ(together,
+            (WriteStats{
+                .inserted = 4, .updated = 3, .unchanged = 2, .retracted = 2, .older_ignored = 4}));
+  ResourceQuery one = For({{1, "P1"}});
+  ResourceQuery two = For({{2, "P1"}});
+  EXPECT_EQ(Displays(MustSearch(*resources_, one)), Displays(MustSearch(*resources_, two)));
+  // Same date: newest row first (E was stored last, A first).
+  EXPECT_EQ(Displays(MustSearch(*resources_, one)),
+            (std::vector<std::string>{"e2", "c1", "b1", "a3"}));
+}
+
 TEST_P(ResourceStoreTest, BadRecordRejectsTheWholeBatch) {
   auto good = SimpleRecord(1, "P1", "K1", Category::kCondition, "Condition", "ok", "2025-01-01");
   struct Case {

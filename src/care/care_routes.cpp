@@ -13,6 +13,7 @@
 #include "care/status_template.hpp"
 #include "core/clock.hpp"
 #include "http/json.hpp"
+#include "http/json_writer.hpp"
 #include "http/router.hpp"
 
 namespace tsunagu::care {
@@ -91,6 +92,85 @@ json::object SummaryJson(const PostSummary& s) {
   for (const auto& c : s.pins) pins.push_back(json::string(c));
   o["pins"] = std::move(pins);
   return o;
+}
+
+void WriteTime(http::JsonWriter& w, int64_t millis) {
+  if (millis) {
+    w.String(core::FormatIsoUtc(millis));
+  } else {
+    w.Null();
+  }
+}
+
+// SummaryJson written straight into a list's response (a page of 30, a
+// search of up to a few hundred), with the group's name for the search.
+void WriteSummary(http::JsonWriter& w, const PostSummary& s, const std::string* group_name) {
+  const Post& p = s.post;
+  w.BeginObject()
+      .Key("id")
+      .Int(p.id)
+      .Key("group_id")
+      .Int(p.group_id)
+      .Key("author_id")
+      .Int(p.author_id)
+      .Key("author_name")
+      .String(p.author_name)
+      .Key("kind")
+      .String(ToString(p.kind))
+      .Key("title")
+      .String(p.title)
+      .Key("body")
+      .String(p.body);
+  w.Key("values").BeginObject();
+  for (size_t i = 0; i < p.values.size(); ++i) {
+    // An item given twice keeps its first place and its last value.
+    bool seen = false;
+    for (size_t j = 0; j < i && !seen; ++j) seen = p.values[j].item == p.values[i].item;
+    if (seen) continue;
+    const std::string* value = &p.values[i].value;
+    for (size_t j = i + 1; j < p.values.size(); ++j) {
+      if (p.values[j].item == p.values[i].item) value = &p.values[j].value;
+    }
+    w.Key(p.values[i].item).String(*value);
+  }
+  w.EndObject().Key("attachments").BeginArray();
+  for (const auto& a : p.attachments) {
+    w.BeginObject()
+        .Key("id")
+        .Int(a.id)
+        .Key("file_name")
+        .String(a.file_name)
+        .Key("content_type")
+        .String(a.content_type)
+        .Key("size")
+        .Int(a.size)
+        .Key("kind")
+        .String(ToString(a.kind))
+        .EndObject();
+  }
+  w.EndArray()
+      .Key("publish_to_family")
+      .Bool(p.to_family)
+      .Key("draft")
+      .Bool(p.draft)
+      .Key("created_at");
+  WriteTime(w, p.created_at);
+  w.Key("published_at");
+  WriteTime(w, p.published_at);
+  w.Key("read")
+      .Bool(s.read)
+      .Key("read_count")
+      .Int(s.read_count)
+      .Key("audience_count")
+      .Int(s.audience_count)
+      .Key("comment_count")
+      .Int(p.comment_count)
+      .Key("pins")
+      .BeginArray();
+  for (const auto& c : s.pins) w.String(c);
+  w.EndArray();
+  if (group_name) w.Key("group_name").String(*group_name);
+  w.EndObject();
 }
 
 json::object DetailJson(const PostDetail& d) {
@@ -418,9 +498,11 @@ void RegisterCareRoutes(http::Router& r, CareDeps& d) {
     if (!q) return Fail(q.error());
     auto posts = d.care.Timeline(*actor, *gid, *q);
     if (!posts) return Fail(posts.error());
-    json::array items;
-    for (const auto& s : *posts) items.push_back(SummaryJson(s));
-    return http::JsonResponse(200, json::object{{"items", std::move(items)}});
+    http::JsonWriter w(256 + 768 * posts->size());
+    w.BeginObject().Key("items").BeginArray();
+    for (const auto& s : *posts) WriteSummary(w, s, nullptr);
+    w.EndArray().EndObject();
+    return Response::Json(200, w.Take());
   });
 
   r.Post("/api/v1/care/groups/:gid/posts",
@@ -445,13 +527,11 @@ void RegisterCareRoutes(http::Router& r, CareDeps& d) {
     if (!q) return Fail(q.error());
     auto found = d.care.Search(*actor, *q);
     if (!found) return Fail(found.error());
-    json::array items;
-    for (const auto& f : *found) {
-      json::object o = SummaryJson(f.summary);
-      o["group_name"] = f.group_name;
-      items.push_back(std::move(o));
-    }
-    return http::JsonResponse(200, json::object{{"items", std::move(items)}});
+    http::JsonWriter w(256 + 768 * found->size());
+    w.BeginObject().Key("items").BeginArray();
+    for (const auto& f : *found) WriteSummary(w, f.summary, &f.group_name);
+    w.EndArray().EndObject();
+    return Response::Json(200, w.Take());
   });
 
   r.Get("/api/v1/care/groups/:gid/series", [&d](Request& req) {

@@ -88,14 +88,22 @@ void AppendField(std::string& out, std::string_view value) {
 }
 
 std::string Sha256Hex(std::string_view a, std::string_view b) {
+  // Every audited request hashes one entry: the digest is fetched from the
+  // provider once and each thread keeps its context (OpenSSL 3 would look
+  // the implementation up again at every EVP_sha256() initialisation).
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int size = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx != nullptr && EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) == 1 &&
+  EVP_MD_CTX* ctx = context.ctx;
+  bool ok = sha256 != nullptr && ctx != nullptr && EVP_DigestInit_ex2(ctx, sha256, nullptr) == 1 &&
             EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
             EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
             EVP_DigestFinal_ex(ctx, digest.data(), &size) == 1;
-  EVP_MD_CTX_free(ctx);
   if (!ok) throw std::runtime_error("SHA-256 unavailable");  // broken OpenSSL: truly exceptional
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

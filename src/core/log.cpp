@@ -122,6 +122,8 @@ bool NeedsEscape(std::string_view s) {
 }
 }  // namespace
 
+bool JsonNeedsEscape(std::string_view s) { return NeedsEscape(s); }
+
 void AppendJsonEscaped(std::string& out, std::string_view s) {
   // Nearly every text needs no escape: one test, one append.
   if (NeedsEscape(s)) {

@@ -34,5 +34,8 @@ inline void LogDebug(std::string_view e, std::initializer_list<LogField> f = {})
 
 // JSON string escaping (used by the logger; handy elsewhere for tiny outputs).
 void AppendJsonEscaped(std::string& out, std::string_view s);
+// True when `s` holds a byte JSON must escape (a quote, a backslash or a
+// control character); AppendJsonEscaped then differs from a plain copy.
+bool JsonNeedsEscape(std::string_view s);
 
 }  // namespace tsunagu::core

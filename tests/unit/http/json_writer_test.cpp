@@ -40,6 +40,22 @@ TEST(JsonWriterTest, EscapesWhatJsonRequiresAndReadsBack) {
   EXPECT_EQ(parsed.at("k\"ey").as_string(), text);
 }
 
+// A writer that starts small grows as it goes: a long document, with texts
+// that need escapes among those that do not, reads back whole.
+TEST(JsonWriterTest, GrowsPastItsFirstRoomAndKeepsEveryValue) {
+  JsonWriter w(1);
+  w.BeginArray();
+  boost::json::array expected;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string text = i % 7 == 0 ? "引用 \"" + std::to_string(i) + "\"\\\n"
+                                        : "値" + std::string(static_cast<size_t>(i % 40), 'x');
+    w.BeginObject().Key(i % 5 == 0 ? "k\"" : "k").String(text).Key("n").Int(-i).EndObject();
+    expected.push_back(boost::json::object{{i % 5 == 0 ? "k\"" : "k", text}, {"n", -i}});
+  }
+  w.EndArray();
+  EXPECT_EQ(boost::json::parse(w.Take()), boost::json::value(expected));
+}
+
 TEST(JsonWriterTest, IntegersAtTheirLimits) {
   JsonWriter w;
   w.BeginArray()

@@ -66,6 +66,7 @@ struct Batch {
 };
 
 constexpr size_t kStateRows = 64;
+constexpr size_t kStateFewRows = 8;
 constexpr size_t kStateColumns = 8;
 
 const std::string& StateSql(size_t rows) {
@@ -80,8 +81,8 @@ const std::string& StateSql(size_t rows) {
         "excluded.reason, imported_at = excluded.imported_at";
     return sql;
   };
-  static const std::string one = build(1), many = build(kStateRows);
-  return rows == 1 ? one : many;
+  static const std::string one = build(1), few = build(kStateFewRows), many = build(kStateRows);
+  return rows == 1 ? one : rows == kStateFewRows ? few : many;
 }
 
 int64_t MtimeNanos(const fs::directory_entry& e) {
@@ -640,16 +641,16 @@ class Run {
     state_start_ = Clock::now();
     int64_t now = clock_.NowMillis();
     TSUNAGU_ASSIGN_OR_RETURN(auto tx, db_.Begin());
+    // The state rows go in multi-row statements of 64, 8 or 1 rows (three
+    // entries in the statement cache), sent as one batch: one round trip on
+    // PostgreSQL.
+    std::vector<store::Statement> statements;
     std::vector<store::Value> params;
-    size_t pending = 0;
-    // The state rows go in multi-row statements of kStateRows (or 1) rows.
-    auto flush = [&](size_t rows) -> core::Status {
-      if (rows == 0) return core::Status::Ok();
-      auto r = tx->Execute(StateSql(rows), params);
-      params.clear();
-      pending -= rows;
-      if (!r) return r.error();
-      return core::Status::Ok();
+    auto add = [&](size_t rows) {
+      const size_t n = rows * kStateColumns;
+      statements.push_back(
+          {StateSql(rows), std::vector<store::Value>(params.begin(), params.begin() + n)});
+      params.erase(params.begin(), params.begin() + n);
     };
     for (auto& f : b.files) {
       std::string copy;
@@ -684,16 +685,11 @@ class Run {
       params.insert(params.end(),
                     {o_.facility_id, f.info.dir, f.info.relative, f.info.size, f.info.mtime,
                      std::string(f.reason.empty() ? "imported" : "quarantined"), f.reason, now});
-      if (++pending == kStateRows) TSUNAGU_RETURN_IF_ERROR(flush(kStateRows));
+      if (params.size() == kStateRows * kStateColumns) add(kStateRows);
     }
-    // The remainder one row at a time keeps the statement cache to two entries.
-    std::vector<store::Value> rest = std::move(params);
-    params.clear();
-    for (size_t at = 0; at < rest.size(); at += kStateColumns) {
-      params.assign(rest.begin() + static_cast<std::ptrdiff_t>(at),
-                    rest.begin() + static_cast<std::ptrdiff_t>(at + kStateColumns));
-      TSUNAGU_RETURN_IF_ERROR(flush(1));
-    }
+    while (params.size() >= kStateFewRows * kStateColumns) add(kStateFewRows);
+    while (!params.empty()) add(1);
+    if (!statements.empty()) TSUNAGU_RETURN_IF_ERROR(tx->QueryBatch(statements).status());
     return tx->Commit();
   }
 

@@ -56,44 +56,6 @@ json::object GroupDetailJson(const GroupDetail& d) {
   return o;
 }
 
-json::object PostJson(const Post& p) {
-  json::object values;
-  for (const auto& v : p.values) values[v.item] = v.value;
-  json::array attachments;
-  for (const auto& a : p.attachments) {
-    attachments.push_back(json::object{{"id", a.id},
-                                       {"file_name", a.file_name},
-                                       {"content_type", a.content_type},
-                                       {"size", a.size},
-                                       {"kind", ToString(a.kind)}});
-  }
-  return {{"id", p.id},
-          {"group_id", p.group_id},
-          {"author_id", p.author_id},
-          {"author_name", p.author_name},
-          {"kind", ToString(p.kind)},
-          {"title", p.title},
-          {"body", p.body},
-          {"values", std::move(values)},
-          {"attachments", std::move(attachments)},
-          {"publish_to_family", p.to_family},
-          {"draft", p.draft},
-          {"created_at", TimeJson(p.created_at)},
-          {"published_at", TimeJson(p.published_at)}};
-}
-
-json::object SummaryJson(const PostSummary& s) {
-  json::object o = PostJson(s.post);
-  o["read"] = s.read;
-  o["read_count"] = s.read_count;
-  o["audience_count"] = s.audience_count;
-  o["comment_count"] = s.post.comment_count;
-  json::array pins;
-  for (const auto& c : s.pins) pins.push_back(json::string(c));
-  o["pins"] = std::move(pins);
-  return o;
-}
-
 void WriteTime(http::JsonWriter& w, int64_t millis) {
   if (millis) {
     w.String(core::FormatIsoUtc(millis));
@@ -102,12 +64,9 @@ void WriteTime(http::JsonWriter& w, int64_t millis) {
   }
 }
 
-// SummaryJson written straight into a list's response (a page of 30, a
-// search of up to a few hundred), with the group's name for the search.
-void WriteSummary(http::JsonWriter& w, const PostSummary& s, const std::string* group_name) {
-  const Post& p = s.post;
-  w.BeginObject()
-      .Key("id")
+// A post's members as the API shows them (docs/api.md).
+void WritePostMembers(http::JsonWriter& w, const Post& p) {
+  w.Key("id")
       .Int(p.id)
       .Key("group_id")
       .Int(p.group_id)
@@ -121,19 +80,14 @@ void WriteSummary(http::JsonWriter& w, const PostSummary& s, const std::string* 
       .String(p.title)
       .Key("body")
       .String(p.body);
-  w.Key("values").BeginObject();
-  for (size_t i = 0; i < p.values.size(); ++i) {
-    // An item given twice keeps its first place and its last value.
-    bool seen = false;
-    for (size_t j = 0; j < i && !seen; ++j) seen = p.values[j].item == p.values[i].item;
-    if (seen) continue;
-    const std::string* value = &p.values[i].value;
-    for (size_t j = i + 1; j < p.values.size(); ++j) {
-      if (p.values[j].item == p.values[i].item) value = &p.values[j].value;
-    }
-    w.Key(p.values[i].item).String(*value);
-  }
-  w.EndObject().Key("attachments").BeginArray();
+  w.Key("values")
+      .BeginObject()
+      .StringMembers(
+          p.values, [](const TemplateValue& v) -> std::string_view { return v.item; },
+          [](const TemplateValue& v) -> std::string_view { return v.value; })
+      .EndObject()
+      .Key("attachments")
+      .BeginArray();
   for (const auto& a : p.attachments) {
     w.BeginObject()
         .Key("id")
@@ -157,6 +111,14 @@ void WriteSummary(http::JsonWriter& w, const PostSummary& s, const std::string* 
   WriteTime(w, p.created_at);
   w.Key("published_at");
   WriteTime(w, p.published_at);
+}
+
+// A post with the viewer's read state, as a list shows it; the search adds
+// the group's name.
+void WriteSummary(http::JsonWriter& w, const PostSummary& s,
+                  const std::string* group_name = nullptr) {
+  w.BeginObject();
+  WritePostMembers(w, s.post);
   w.Key("read")
       .Bool(s.read)
       .Key("read_count")
@@ -164,13 +126,28 @@ void WriteSummary(http::JsonWriter& w, const PostSummary& s, const std::string* 
       .Key("audience_count")
       .Int(s.audience_count)
       .Key("comment_count")
-      .Int(p.comment_count)
+      .Int(s.post.comment_count)
       .Key("pins")
       .BeginArray();
   for (const auto& c : s.pins) w.String(c);
   w.EndArray();
   if (group_name) w.Key("group_name").String(*group_name);
   w.EndObject();
+}
+
+// The same as documents, for the answers about one post that add to them.
+json::object PostJson(const Post& p) {
+  http::JsonWriter w;
+  w.BeginObject();
+  WritePostMembers(w, p);
+  w.EndObject();
+  return json::parse(w.Take()).as_object();
+}
+
+json::object SummaryJson(const PostSummary& s) {
+  http::JsonWriter w;
+  WriteSummary(w, s);
+  return json::parse(w.Take()).as_object();
 }
 
 json::object DetailJson(const PostDetail& d) {
@@ -500,7 +477,7 @@ void RegisterCareRoutes(http::Router& r, CareDeps& d) {
     if (!posts) return Fail(posts.error());
     http::JsonWriter w(256 + 768 * posts->size());
     w.BeginObject().Key("items").BeginArray();
-    for (const auto& s : *posts) WriteSummary(w, s, nullptr);
+    for (const auto& s : *posts) WriteSummary(w, s);
     w.EndArray().EndObject();
     return Response::Json(200, w.Take());
   });

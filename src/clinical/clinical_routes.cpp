@@ -76,23 +76,36 @@ json::value OptNumber(const std::optional<double>& v) {
   return v ? json::value(*v) : json::value(nullptr);
 }
 
-json::object LabJson(const LabValue& v) {
-  return json::object({{"value", OptNumber(v.value)},
-                       {"value_text", v.value_text},
-                       {"unit", v.unit},
-                       {"low", OptNumber(v.low)},
-                       {"high", OptNumber(v.high)},
-                       {"range_text", v.range_text},
-                       {"flag", v.flag},
-                       {"abnormal", v.abnormal}});
-}
-
 void WriteOptNumber(http::JsonWriter& w, const std::optional<double>& v) {
   if (v) {
     w.Number(*v);
   } else {
     w.Null();
   }
+}
+
+// A lab value's members as the API shows them (docs/api.md).
+void WriteLabMembers(http::JsonWriter& w, const LabValue& v) {
+  w.Key("value");
+  WriteOptNumber(w, v.value);
+  w.Key("value_text").String(v.value_text).Key("unit").String(v.unit).Key("low");
+  WriteOptNumber(w, v.low);
+  w.Key("high");
+  WriteOptNumber(w, v.high);
+  w.Key("range_text")
+      .String(v.range_text)
+      .Key("flag")
+      .String(v.flag)
+      .Key("abnormal")
+      .Bool(v.abnormal);
+}
+
+json::object LabJson(const LabValue& v) {
+  http::JsonWriter w;
+  w.BeginObject();
+  WriteLabMembers(w, v);
+  w.EndObject();
+  return json::parse(w.Take()).as_object();
 }
 
 // A timeline item as docs/api.md shows it, written straight into the
@@ -119,34 +132,17 @@ void WriteItem(http::JsonWriter& w, const TimelineItem& item) {
       .Int(item.source_facility_id)
       .Key("source_facility_name")
       .String(item.source_facility_name);
-  w.Key("summary").BeginObject();
-  const auto& fields = item.summary.fields;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    // A key given twice keeps its first place and its last value.
-    bool seen = false;
-    for (size_t j = 0; j < i && !seen; ++j) seen = fields[j].first == fields[i].first;
-    if (seen) continue;
-    const std::string* value = &fields[i].second;
-    for (size_t j = i + 1; j < fields.size(); ++j) {
-      if (fields[j].first == fields[i].first) value = &fields[j].second;
-    }
-    w.Key(fields[i].first).String(*value);
-  }
-  w.EndObject();
+  w.Key("summary")
+      .BeginObject()
+      .StringMembers(
+          item.summary.fields,
+          [](const std::pair<std::string, std::string>& f) -> std::string_view { return f.first; },
+          [](const std::pair<std::string, std::string>& f) -> std::string_view { return f.second; })
+      .EndObject();
   if (const auto& l = item.summary.lab) {
-    w.Key("lab").BeginObject().Key("value");
-    WriteOptNumber(w, l->value);
-    w.Key("value_text").String(l->value_text).Key("unit").String(l->unit).Key("low");
-    WriteOptNumber(w, l->low);
-    w.Key("high");
-    WriteOptNumber(w, l->high);
-    w.Key("range_text")
-        .String(l->range_text)
-        .Key("flag")
-        .String(l->flag)
-        .Key("abnormal")
-        .Bool(l->abnormal)
-        .EndObject();
+    w.Key("lab").BeginObject();
+    WriteLabMembers(w, *l);
+    w.EndObject();
   }
   if (const auto& m = item.summary.medication) {
     w.Key("medication")

@@ -4,7 +4,6 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "clinical/json_members.hpp"
 #include "consent/access_policy.hpp"
@@ -133,7 +132,7 @@ StoredResource FromSummaryRow(const store::Row& r) {
 
 // Rows of kSummaryColumns from several statements, each in the page's
 // order, put in that order (effective, then id, as SQLite compares text)
-// and cut to the page: `offset` rows skipped, at most `rows` kept.
+// and cut to the page: `offset` rows skipped, at most `count` kept.
 void MergeSummaryRows(std::vector<const store::Row*>& rows, bool newest_first, size_t offset,
                       size_t count) {
   auto text = [](const store::Row* r, size_t i) -> std::string_view {
@@ -195,8 +194,9 @@ constexpr const char* kTouchSql =
     "WHERE source_facility_id = ? AND resource_type = ? AND source_key = ? AND source_time < ?";
 
 // Records per run of distinct keys (a layer of a batch is cut into runs),
-// and the statement sizes a run is cut into (a few fixed sizes keep the prepared-statement cache
-// small; 128 rows of 15 parameters stay far below both backends' parameter limits).
+// and the statement sizes a run is cut into (a few fixed sizes keep the
+// prepared-statement cache small; 128 rows of 15 parameters stay far below
+// both backends' parameter limits).
 constexpr size_t kWriteRun = 1024;
 constexpr size_t kStatementRows[] = {128, 32, 8, 1};
 

@@ -69,9 +69,11 @@ bool AnyEscapeIn8(uint64_t w) {
   return (t & k80) != 0;
 }
 
-// True if some byte of `s` needs an escape: eight bytes at a time, the
-// last (partial) eight read again from the end, short texts byte by byte.
-bool NeedsEscape(std::string_view s) {
+}  // namespace
+
+// Eight bytes at a time, the last (partial) eight read again from the end,
+// short texts byte by byte.
+bool JsonNeedsEscape(std::string_view s) {
   const char* p = s.data();
   const size_t n = s.size();
   if (n < 8) {
@@ -88,6 +90,8 @@ bool NeedsEscape(std::string_view s) {
   std::memcpy(&w, p + n - 8, 8);
   return AnyEscapeIn8(w);
 }
+
+namespace {
 
 // AppendJsonEscaped of a text with something to escape (kept out of line:
 // the common case then needs no stack frame).
@@ -122,11 +126,9 @@ bool NeedsEscape(std::string_view s) {
 }
 }  // namespace
 
-bool JsonNeedsEscape(std::string_view s) { return NeedsEscape(s); }
-
 void AppendJsonEscaped(std::string& out, std::string_view s) {
   // Nearly every text needs no escape: one test, one append.
-  if (NeedsEscape(s)) {
+  if (JsonNeedsEscape(s)) {
     AppendEscapedSlow(out, s);
   } else {
     out.append(s.data(), s.size());

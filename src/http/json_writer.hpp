@@ -56,6 +56,24 @@ class JsonWriter {
     need_comma_ = true;
     return *this;
   }
+  // An object's members from (key, text) pairs in order, `key` and `value`
+  // reading a pair's two texts: a key given twice keeps its first place
+  // and its last value, as assigning each pair to a JSON object would.
+  template <class Pairs, class KeyOf, class ValueOf>
+  JsonWriter& StringMembers(const Pairs& pairs, KeyOf key, ValueOf value) {
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      const std::string_view k = key(pairs[i]);
+      bool seen = false;
+      for (size_t j = 0; j < i && !seen; ++j) seen = key(pairs[j]) == k;
+      if (seen) continue;
+      size_t last = i;
+      for (size_t j = i + 1; j < pairs.size(); ++j) {
+        if (key(pairs[j]) == k) last = j;
+      }
+      Key(k).String(value(pairs[last]));
+    }
+    return *this;
+  }
   JsonWriter& Bool(bool value) { return Literal(value ? "true" : "false"); }
   JsonWriter& Null() { return Literal("null"); }
 

@@ -649,7 +649,8 @@ class Run {
     auto add = [&](size_t rows) {
       const size_t n = rows * kStateColumns;
       statements.push_back(
-          {StateSql(rows), std::vector<store::Value>(params.begin(), params.begin() + n)});
+          {StateSql(rows), std::vector<store::Value>(std::make_move_iterator(params.begin()),
+                                                     std::make_move_iterator(params.begin() + n))});
       params.erase(params.begin(), params.begin() + n);
     };
     for (auto& f : b.files) {

@@ -4,6 +4,9 @@
 
 #include <boost/json.hpp>
 #include <limits>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace tsunagu::http {
 namespace {
@@ -54,6 +57,28 @@ TEST(JsonWriterTest, GrowsPastItsFirstRoomAndKeepsEveryValue) {
   }
   w.EndArray();
   EXPECT_EQ(boost::json::parse(w.Take()), boost::json::value(expected));
+}
+
+// Members from pairs read as a JSON object assigned pair by pair would: a
+// repeated key keeps its first place and takes its last value.
+TEST(JsonWriterTest, StringMembersKeepFirstPlaceAndLastValue) {
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"bp", "120"}, {"pulse", "72"}, {"bp", "128"}, {"memo", "\"様子見\""}, {"pulse", "80"}};
+  JsonWriter w;
+  w.BeginObject()
+      .StringMembers(
+          pairs, [](const auto& p) -> std::string_view { return p.first; },
+          [](const auto& p) -> std::string_view { return p.second; })
+      .EndObject();
+  EXPECT_EQ(w.Take(), R"({"bp":"128","pulse":"80","memo":"\"様子見\""})");
+  JsonWriter empty;
+  empty.BeginObject()
+      .StringMembers(
+          std::vector<std::pair<std::string, std::string>>{},
+          [](const auto& p) -> std::string_view { return p.first; },
+          [](const auto& p) -> std::string_view { return p.second; })
+      .EndObject();
+  EXPECT_EQ(empty.Take(), "{}");
 }
 
 TEST(JsonWriterTest, IntegersAtTheirLimits) {

@@ -24,6 +24,7 @@
 //   client_address, reason: <byte length in decimal> ":" <bytes> "\n"
 // (integers as decimal text), so no two different entries serialise alike.
 // docs/audit.md describes the chain and its verification for operators.
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -201,9 +202,11 @@ class AuditLog {
   int64_t head_seq_ = 0;
   std::string head_hash_;
   bool stopping_ = false;
-  std::condition_variable writer_cv_;  // wakes the writer thread
-  std::thread writer_;                 // started at the first fenced append
-  std::mutex sign_mu_;                 // one SignHead at a time
+  std::condition_variable writer_cv_;                  // wakes the writer thread
+  std::thread writer_;                                 // started at the first fenced append
+  bool lingering_ = false;                             // the writer waits for more entries
+  std::chrono::steady_clock::time_point last_commit_;  // the writer's last
+  std::mutex sign_mu_;                                 // one SignHead at a time
 
   std::mutex index_mu_;    // one IndexPending at a time
   std::mutex indexer_mu_;  // guards the fields below

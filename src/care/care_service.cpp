@@ -414,18 +414,7 @@ Status CareService::CheckConsent(int64_t patient_id, int64_t facility_id,
   const uint64_t epoch = core::AccessEpoch();
   const int64_t now = clock_.NowMillis();
   const ConsentKey key{patient_id, facility_id, family};
-  {
-    std::lock_guard lock(consent_mu_);
-    if (consent_epoch_ != epoch) {
-      consent_cache_.clear();
-      consent_epoch_ = epoch;
-    }
-    auto it = consent_cache_.find(key);
-    if (it != consent_cache_.end() && now - it->second.at < kConsentCacheMillis &&
-        now >= it->second.at) {
-      return it->second.status;
-    }
-  }
+  if (auto hit = consent_cache_.Find(key, epoch, now)) return std::move(*hit);
   Status decision = Status::Ok();
   if (family || facility_id == 0 || !patients_.IsLinkedTo(patient_id, facility_id)) {
     auto active = consents_.ActiveFor(patient_id,
@@ -441,11 +430,7 @@ Status CareService::CheckConsent(int64_t patient_id, int64_t facility_id,
       }
     }
   }
-  std::lock_guard lock(consent_mu_);
-  if (consent_epoch_ == epoch) {
-    if (consent_cache_.size() >= kConsentCacheEntries) consent_cache_.clear();
-    consent_cache_[key] = {decision, now};
-  }
+  consent_cache_.Store(key, decision, epoch, now);
   return decision;
 }
 

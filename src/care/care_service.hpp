@@ -40,6 +40,7 @@
 
 #include "care/types.hpp"
 #include "core/clock.hpp"
+#include "core/epoch_cache.hpp"
 #include "core/status.hpp"
 #include "store/blob_store.hpp"
 #include "store/database.hpp"
@@ -254,15 +255,15 @@ class CareService {
     int64_t patient_id;
     int64_t facility_id;
     bool family;
-    auto operator<=>(const ConsentKey&) const = default;
+    bool operator==(const ConsentKey&) const = default;
   };
-  struct ConsentDecision {
-    core::Status status;
-    int64_t at = 0;  // ms, when decided
+  struct ConsentKeyHash {
+    size_t operator()(const ConsentKey& k) const {
+      return std::hash<int64_t>()(k.patient_id * 1000003 + k.facility_id * 2 + (k.family ? 1 : 0));
+    }
   };
-  mutable std::mutex consent_mu_;
-  mutable uint64_t consent_epoch_ = 0;
-  mutable std::map<ConsentKey, ConsentDecision> consent_cache_;
+  core::EpochCache<ConsentKey, core::Status, ConsentKeyHash> consent_cache_{kConsentCacheMillis,
+                                                                            kConsentCacheEntries};
 };
 
 }  // namespace tsunagu::care

@@ -82,20 +82,9 @@ core::Result<AccessGrant> AccessPolicy::Evaluate(const Viewer& viewer, int64_t p
   const uint64_t epoch = core::AccessEpoch();
   const int64_t now = consents_.NowMillis();
   const Key key{patient_id, viewer.facility_id, static_cast<int>(viewer.occupation)};
-  {
-    std::lock_guard lock(cache_mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.epoch == epoch && now >= it->second.cached_at &&
-        now - it->second.cached_at < kGrantCacheMillis) {
-      return it->second.grant;
-    }
-  }
+  if (auto hit = cache_.Find(key, epoch, now)) return std::move(*hit);
   auto grant = Compute(viewer, patient_id);
-  if (grant) {
-    std::lock_guard lock(cache_mu_);
-    if (cache_.size() >= kMaxCachedGrants) cache_.clear();
-    cache_[key] = Cached{*grant, epoch, now};
-  }
+  if (grant) cache_.Store(key, *grant, epoch, now);
   return grant;
 }
 

@@ -7,14 +7,12 @@
 //   if (!grant.ok()) ...            // no active consent covers this viewer
 //   grant->Allows(source_facility_id, Category::kLabResult)
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <set>
 #include <string>
-#include <unordered_map>
 
 #include "auth/types.hpp"
 #include "clinical/resource.hpp"
+#include "core/epoch_cache.hpp"
 #include "core/status.hpp"
 
 namespace tsunagu::consent {
@@ -93,15 +91,9 @@ class AccessPolicy {
       return std::hash<int64_t>()(k.patient_id * 1000003 + k.facility_id * 31 + k.occupation);
     }
   };
-  struct Cached {
-    AccessGrant grant;
-    uint64_t epoch = 0;
-    int64_t cached_at = 0;
-  };
   static constexpr size_t kMaxCachedGrants = 50000;
   const ConsentService& consents_;
-  mutable std::mutex cache_mu_;
-  mutable std::unordered_map<Key, Cached, KeyHash> cache_;
+  core::EpochCache<Key, AccessGrant, KeyHash> cache_{kGrantCacheMillis, kMaxCachedGrants};
 };
 
 }  // namespace tsunagu::consent

@@ -265,21 +265,11 @@ core::Result<TokenService::Resolved> TokenService::Resolve(std::string_view acce
   const uint64_t epoch = core::AccessEpoch();
   const int64_t now = clock_.NowMillis();
   const std::string key(access_token);
-  {
-    std::lock_guard lock(cache_mu_);
-    auto it = cache_.find(key);
-    if (it != cache_.end() && it->second.epoch == epoch && now >= it->second.cached_at &&
-        now - it->second.cached_at < kResolveCacheMillis &&
-        now < it->second.resolved.grant.expires_at) {
-      return it->second.resolved;
-    }
+  if (auto hit = cache_.Find(key, epoch, now); hit && now < hit->grant.expires_at) {
+    return std::move(*hit);
   }
   auto resolved = Lookup(access_token);
-  if (resolved) {
-    std::lock_guard lock(cache_mu_);
-    if (cache_.size() >= kMaxCachedTokens) cache_.clear();
-    cache_[key] = CachedToken{*resolved, epoch, now};
-  }
+  if (resolved) cache_.Store(key, *resolved, epoch, now);
   return resolved;
 }
 

@@ -24,13 +24,12 @@
 // Ownership: borrows the database, clock and registry.
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "core/clock.hpp"
+#include "core/epoch_cache.hpp"
 #include "core/status.hpp"
 #include "oauth/client_context.hpp"
 #include "oauth/types.hpp"
@@ -124,14 +123,9 @@ class TokenService {
   std::string token_endpoint_;
   std::atomic<int64_t> last_purge_ms_{0};
   core::Result<Resolved> Lookup(std::string_view access_token) const;
-  struct CachedToken {
-    Resolved resolved;
-    uint64_t epoch = 0;
-    int64_t cached_at = 0;
-  };
   static constexpr size_t kMaxCachedTokens = 10000;
-  mutable std::mutex cache_mu_;
-  mutable std::unordered_map<std::string, CachedToken> cache_;  // by access token
+  core::EpochCache<std::string, Resolved> cache_{kResolveCacheMillis,
+                                                 kMaxCachedTokens};  // by access token
 };
 
 }  // namespace tsunagu::oauth

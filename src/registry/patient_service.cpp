@@ -311,28 +311,13 @@ core::Result<int64_t> PatientService::IdOf(const std::string& regional_id) const
 core::Result<std::string> PatientService::RegionalIdOf(int64_t patient_id) const {
   const uint64_t epoch = core::AccessEpoch();
   const int64_t now = clock_.NowMillis();
-  {
-    std::lock_guard lock(regional_mu_);
-    if (regional_epoch_ != epoch) {
-      regional_ids_.clear();
-      regional_epoch_ = epoch;
-    }
-    auto it = regional_ids_.find(patient_id);
-    if (it != regional_ids_.end() && now >= it->second.at &&
-        now - it->second.at < kRegionalIdCacheMillis) {
-      return it->second.regional_id;
-    }
-  }
+  if (auto hit = regional_ids_.Find(patient_id, epoch, now)) return std::move(*hit);
   auto rs = db_.Query("SELECT regional_id FROM patients WHERE id = ? AND merged_into IS NULL",
                       {patient_id});
   if (!rs) return rs.error();
   if (rs->empty()) return core::NotFound("patient not found");
   std::string regional_id = rs->rows[0].Text(0);
-  std::lock_guard lock(regional_mu_);
-  if (regional_epoch_ == epoch) {
-    if (regional_ids_.size() >= kRegionalIdCacheEntries) regional_ids_.clear();
-    regional_ids_[patient_id] = {regional_id, now};
-  }
+  regional_ids_.Store(patient_id, regional_id, epoch, now);
   return regional_id;
 }
 
@@ -351,13 +336,19 @@ bool PatientService::IsLinkedTo(int64_t patient_id, int64_t facility_id) const {
 
 core::Result<PatientService::LinkOwner> PatientService::FindByLink(
     int64_t facility_id, const std::string& local_id) const {
+  const uint64_t epoch = core::AccessEpoch();
+  const int64_t now = clock_.NowMillis();
+  LinkKey key{facility_id, local_id};
+  if (auto hit = link_owners_.Find(key, epoch, now)) return std::move(*hit);
   TSUNAGU_ASSIGN_OR_RETURN(
       auto rs, db_.Query("SELECT p.id, p.regional_id FROM patient_links l "
                          "JOIN patients p ON p.id = l.patient_id "
                          "WHERE l.facility_id = ? AND l.local_id = ? AND p.merged_into IS NULL",
                          {facility_id, local_id}));
   if (rs.empty()) return core::NotFound("local patient ID not linked");
-  return LinkOwner{rs.rows[0].Int(0), rs.rows[0].Text(1)};
+  LinkOwner owner{rs.rows[0].Int(0), rs.rows[0].Text(1)};
+  link_owners_.Store(std::move(key), owner, epoch, now);
+  return owner;
 }
 
 std::vector<PatientLink> PatientService::LinksAt(int64_t patient_id, int64_t facility_id) const {

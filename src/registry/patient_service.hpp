@@ -6,12 +6,11 @@
 // sees all. A patient merged into another (master patient index) is gone for
 // every lookup: Get/Search/Link answer as for an unknown patient.
 // Thread-safe.
-#include <mutex>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/epoch_cache.hpp"
 #include "core/status.hpp"
 #include "registry/types.hpp"
 #include "store/database.hpp"
@@ -54,7 +53,8 @@ class PatientService {
   // True when the live patient has at least one link at the facility.
   bool IsLinkedTo(int64_t patient_id, int64_t facility_id) const;
   // The live patient that a facility's local ID is linked to (internal key
-  // and regional ID); NotFound when the local ID is linked to nobody.
+  // and regional ID); NotFound when the local ID is linked to nobody. Found
+  // owners are cached like regional IDs (every clinical read by ID asks).
   struct LinkOwner {
     int64_t patient_id = 0;
     std::string regional_id;
@@ -92,15 +92,25 @@ class PatientService {
   const core::Clock& clock_;
   const FacilityService& facilities_;
 
+  // Regional IDs by internal key and link owners by (facility, local ID),
+  // kept until a link or merge in this process moves the access epoch, or
+  // a minute (changes made by another process).
   static constexpr int64_t kRegionalIdCacheMillis = 60'000;
   static constexpr size_t kRegionalIdCacheEntries = 100'000;
-  struct CachedRegionalId {
-    std::string regional_id;
-    int64_t at = 0;
+  core::EpochCache<int64_t, std::string> regional_ids_{kRegionalIdCacheMillis,
+                                                       kRegionalIdCacheEntries};
+  struct LinkKey {
+    int64_t facility_id = 0;
+    std::string local_id;
+    bool operator==(const LinkKey&) const = default;
   };
-  mutable std::mutex regional_mu_;  // guards the two fields below
-  mutable uint64_t regional_epoch_ = 0;
-  mutable std::unordered_map<int64_t, CachedRegionalId> regional_ids_;
+  struct LinkKeyHash {
+    size_t operator()(const LinkKey& k) const {
+      return std::hash<std::string>()(k.local_id) ^ std::hash<int64_t>()(k.facility_id) * 31;
+    }
+  };
+  core::EpochCache<LinkKey, LinkOwner, LinkKeyHash> link_owners_{kRegionalIdCacheMillis,
+                                                                 kRegionalIdCacheEntries};
 };
 
 }  // namespace tsunagu::registry

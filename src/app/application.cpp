@@ -122,14 +122,10 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
   TSUNAGU_ASSIGN_OR_RETURN(
       m.signer, audit::AuditSigner::OpenOrCreate(config.data_dir + "/keys/audit_ed25519.key"));
   if (std::string url = config.AuditDatabaseUrl(); !url.empty()) {
-    // Small pages: the lookup's patient and user indexes take each entry at
-    // a random leaf; a 1 KiB page makes each such write a quarter of the
-    // default's.
-    store::OpenOptions audit_options;
-    audit_options.sqlite_page_size = kAuditPageSize;
     // The trail is appended to: its writer touches only the last pages, and
     // a large cache would only keep every page written since the start.
-    store::OpenOptions trail_options = audit_options;
+    store::OpenOptions trail_options;
+    trail_options.sqlite_page_size = kAuditTrailPageSize;
     trail_options.sqlite_writer_cache_kib = kAuditTrailWriterCacheKib;
     TSUNAGU_ASSIGN_OR_RETURN(m.audit_db, store::OpenDatabase(url, trail_options));
     TSUNAGU_RETURN_IF_ERROR(store::ApplyMigrations(*m.audit_db, {audit::AuditLog::Migrations()}));
@@ -140,8 +136,10 @@ core::Result<std::unique_ptr<Application>> Application::Open(const AppConfig& co
     }
     // The search lookup in a third file: filling it never holds the audit
     // file's writer, which every audited request waits for.
+    store::OpenOptions lookup_options;
+    lookup_options.sqlite_page_size = kAuditLookupPageSize;
     TSUNAGU_ASSIGN_OR_RETURN(m.audit_lookup_db,
-                             store::OpenDatabase(config.AuditLookupDatabaseUrl(), audit_options));
+                             store::OpenDatabase(config.AuditLookupDatabaseUrl(), lookup_options));
     TSUNAGU_RETURN_IF_ERROR(
         store::ApplyMigrations(*m.audit_lookup_db, {audit::AuditLog::LookupMigrations()}));
   }

@@ -64,9 +64,16 @@ class Application {
   static constexpr int kMainPageSize = 8192;
   // The database holding the audit log: the main one with PostgreSQL, a file
   // of its own with SQLite (AppConfig::AuditDatabaseUrl), created with pages
-  // of kAuditPageSize bytes.
+  // of kAuditTrailPageSize bytes. The trail is only appended to: a commit of
+  // 20 entries writes two 4 KiB pages where it wrote eight of 1 KiB (each
+  // page is a WAL frame: two writes, and a read and a write more when it is
+  // checkpointed). The search lookup (AppConfig::AuditLookupDatabaseUrl)
+  // takes each entry at a random leaf of its patient and user indexes: its
+  // pages of kAuditLookupPageSize make each such write a quarter of the
+  // default's.
   store::Database& audit_db();
-  static constexpr int kAuditPageSize = 1024;
+  static constexpr int kAuditTrailPageSize = 4096;
+  static constexpr int kAuditLookupPageSize = 1024;
   // Writer page cache of the audit trail, in KiB (the main file's and the
   // lookup's writers keep the default 64 MiB: with 16 the lookup's indexer
   // read its random leaves back from the file and took the CPU the requests

@@ -20,7 +20,7 @@ int64_t PageSize(store::Database& db) {
   return rs.has_value() ? rs->rows.at(0).Int(0) : -1;
 }
 
-TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPagesAndTheRestInLargeOnes) {
+TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditLookupInSmallPagesAndTheRestInLargerOnes) {
   const std::string dir = ::testing::TempDir() + "/tsunagu-app-" +
                           std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
                           std::to_string(::getpid());
@@ -30,7 +30,7 @@ TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPagesAndTheRestI
   {
     auto app = Application::Open(*config);
     ASSERT_TRUE(app) << app.error().ToString();
-    EXPECT_EQ(PageSize((*app)->audit_db()), Application::kAuditPageSize);
+    EXPECT_EQ(PageSize((*app)->audit_db()), Application::kAuditTrailPageSize);
     EXPECT_EQ(PageSize((*app)->db()), Application::kMainPageSize);
     audit::AuditEvent e;
     e.user_id = 1;
@@ -47,7 +47,7 @@ TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPagesAndTheRestI
   {
     auto again = Application::Open(*config);
     ASSERT_TRUE(again) << again.error().ToString();
-    EXPECT_EQ(PageSize((*again)->audit_db()), Application::kAuditPageSize);
+    EXPECT_EQ(PageSize((*again)->audit_db()), Application::kAuditTrailPageSize);
     EXPECT_EQ(PageSize((*again)->db()), Application::kMainPageSize);
     audit::AuditQuery q;
     q.patient_id = "R-1";
@@ -62,6 +62,11 @@ TEST(ApplicationTest, ANewDataDirectoryKeepsTheAuditTrailInSmallPagesAndTheRestI
     EXPECT_EQ(indexed->total, 1);
     ASSERT_EQ(indexed->items.size(), 1u);
     EXPECT_EQ(indexed->items[0].seq, 1);
+  }
+  {
+    auto lookup = store::OpenDatabase("sqlite:" + dir + "/tsunagu-audit-lookup.db");
+    ASSERT_TRUE(lookup) << lookup.error().ToString();
+    EXPECT_EQ(PageSize(**lookup), Application::kAuditLookupPageSize);
   }
   std::filesystem::remove_all(dir);
 }

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -374,7 +375,158 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(begin, end - begin));
 }
 
+namespace {
+
+// The common case of ISO-2022-JP decoding (ASCII, JIS-Roman and JIS X 0208
+// only: every SS-MIX2 message of a hospital's EHR), by tables of what
+// iconv itself answers for each character, filled once. An SS-MIX2 import
+// decodes every message; through iconv a message cost about as much as
+// parsing it. Anything else (JIS X 0201 katakana, JIS X 0212/0213, a
+// malformed text, a character iconv refuses) goes to iconv as before.
+class Iso2022JpTables {
+ public:
+  struct Char {
+    uint8_t size = 0;  // 0: iconv refuses it
+    char utf8[3] = {};
+  };
+  static const Iso2022JpTables& Get() {
+    static const Iso2022JpTables tables;
+    return tables;
+  }
+  // Single-byte sets: [0] ESC ( B, [1] ESC ( J. Double-byte: [0] ESC $ @,
+  // [1] ESC $ B, indexed by (b1 - 0x21) * 94 + (b2 - 0x21).
+  Char single[2][128];
+  std::vector<Char> dbcs[2];
+  // Whether iconv gives every byte but ESC of the ASCII set back as itself.
+  bool ascii_is_ascii = true;
+
+ private:
+  Iso2022JpTables() {
+    const char* const single_escapes[2] = {"\x1b(B", "\x1b(J"};
+    for (int set = 0; set < 2; ++set) {
+      for (int b = 0; b < 128; ++b) {
+        if (b == 0x1B) continue;
+        single[set][b] = Decode(std::string(single_escapes[set]) + static_cast<char>(b));
+      }
+    }
+    for (int b = 0; b < 128; ++b) {
+      if (b != 0x1B && (single[0][b].size != 1 || single[0][b].utf8[0] != static_cast<char>(b))) {
+        ascii_is_ascii = false;
+      }
+    }
+    const char* const double_escapes[2] = {"\x1b$@", "\x1b$B"};
+    for (int set = 0; set < 2; ++set) {
+      dbcs[set].resize(94 * 94);
+      for (int row = 0; row < 94; ++row) {
+        // A row at once; a row iconv refuses (a cell unassigned), a cell at once.
+        std::string text = double_escapes[set];
+        for (int cell = 0; cell < 94; ++cell) {
+          text += static_cast<char>(0x21 + row);
+          text += static_cast<char>(0x21 + cell);
+        }
+        std::optional<std::string> decoded = Convert("UTF-8", "ISO-2022-JP-2", text);
+        std::vector<Char> chars;
+        if (decoded) chars = Split(*decoded);
+        for (int cell = 0; cell < 94; ++cell) {
+          dbcs[set][row * 94 + cell] =
+              chars.size() == 94
+                  ? chars[cell]
+                  : Decode(std::string(double_escapes[set]) + static_cast<char>(0x21 + row) +
+                           static_cast<char>(0x21 + cell));
+        }
+      }
+    }
+  }
+  static Char Decode(const std::string& text) {
+    std::optional<std::string> decoded = Convert("UTF-8", "ISO-2022-JP-2", text);
+    if (!decoded) return {};
+    std::vector<Char> chars = Split(*decoded);
+    return chars.size() == 1 ? chars[0] : Char{};
+  }
+  // UTF-8 text as characters of at most three bytes (empty if one is longer).
+  static std::vector<Char> Split(std::string_view utf8) {
+    std::vector<Char> out;
+    size_t i = 0;
+    while (i < utf8.size()) {
+      const size_t start = i;
+      char32_t cp;
+      if (!NextCodePoint(utf8, i, cp) || i - start > 3) return {};
+      Char c;
+      c.size = static_cast<uint8_t>(i - start);
+      for (size_t k = 0; k < c.size; ++k) c.utf8[k] = utf8[start + k];
+      out.push_back(c);
+    }
+    return out;
+  }
+};
+
+// nullopt when the text needs iconv (see Iso2022JpTables).
+std::optional<std::string> DecodeIso2022JpByTables(std::string_view s) {
+  const Iso2022JpTables& t = Iso2022JpTables::Get();
+  // At most three bytes out per byte in (JIS-Roman's ‾), and a character's
+  // three bytes are always copied, its size then kept.
+  std::string out(s.size() * 3 + 3, '\0');
+  char* p = out.data();
+  const char* const end = s.data() + s.size();
+  const char* i = s.data();
+  int single = 0;                               // ESC ( B, ESC ( J
+  const Iso2022JpTables::Char* dbcs = nullptr;  // set in a double-byte run
+  while (i < end) {
+    if (*i == '\x1b') {
+      if (end - i < 3) return std::nullopt;
+      const char a = i[1];
+      const char c = i[2];
+      if (a == '(' && (c == 'B' || c == 'J')) {
+        single = c == 'J' ? 1 : 0;
+        dbcs = nullptr;
+      } else if (a == '$' && (c == '@' || c == 'B')) {
+        dbcs = t.dbcs[c == 'B' ? 1 : 0].data();
+      } else {
+        return std::nullopt;
+      }
+      i += 3;
+      continue;
+    }
+    if (dbcs == nullptr) {
+      if (single == 0 && t.ascii_is_ascii) {
+        // A run of ASCII up to the next escape, copied at once.
+        const void* esc = std::memchr(i, '\x1b', static_cast<size_t>(end - i));
+        const char* run_end = esc != nullptr ? static_cast<const char*>(esc) : end;
+        unsigned char high = 0;
+        for (const char* q = i; q < run_end; ++q) high |= static_cast<unsigned char>(*q);
+        if (high >= 0x80) return std::nullopt;
+        std::memcpy(p, i, static_cast<size_t>(run_end - i));
+        p += run_end - i;
+        i = run_end;
+        continue;
+      }
+      const auto b = static_cast<unsigned char>(*i);
+      if (b >= 0x80) return std::nullopt;
+      const Iso2022JpTables::Char& ch = t.single[single][b];
+      if (ch.size == 0) return std::nullopt;
+      std::memcpy(p, ch.utf8, 3);
+      p += ch.size;
+      ++i;
+      continue;
+    }
+    if (end - i < 2) return std::nullopt;
+    const auto b1 = static_cast<unsigned char>(i[0]);
+    const auto b2 = static_cast<unsigned char>(i[1]);
+    if (b1 < 0x21 || b1 > 0x7E || b2 < 0x21 || b2 > 0x7E) return std::nullopt;
+    const Iso2022JpTables::Char& ch = dbcs[(b1 - 0x21) * 94 + (b2 - 0x21)];
+    if (ch.size == 0) return std::nullopt;
+    std::memcpy(p, ch.utf8, 3);
+    p += ch.size;
+    i += 2;
+  }
+  out.resize(static_cast<size_t>(p - out.data()));
+  return out;
+}
+
+}  // namespace
+
 std::optional<std::string> DecodeIso2022Jp(std::string_view s) {
+  if (auto fast = DecodeIso2022JpByTables(s)) return fast;
   const char* charset = CheckIso2022Jp(s);
   if (*charset == '\0') return std::nullopt;
   return Convert("UTF-8", charset, s);

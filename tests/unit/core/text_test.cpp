@@ -1,7 +1,9 @@
 #include "core/text.hpp"
 
 #include <gtest/gtest.h>
+#include <iconv.h>
 
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -138,6 +140,49 @@ TEST(Iso2022JpTest, EncoderWidensHalfWidthKanaAndMapsLookAlikes) {
   encoded = EncodeIso2022Jp("9時～17時");
   ASSERT_TRUE(encoded);
   EXPECT_EQ(DecodeIso2022Jp(*encoded), "9時〜17時");
+}
+
+// What glibc's iconv answers for the whole text (nullopt if it refuses).
+std::optional<std::string> IconvIso2022Jp(const std::string& in) {
+  iconv_t cd = iconv_open("UTF-8", "ISO-2022-JP-2");
+  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  std::string out(in.size() * 4 + 16, '\0');
+  char* in_ptr = const_cast<char*>(in.data());
+  size_t in_left = in.size();
+  char* out_ptr = out.data();
+  size_t out_left = out.size();
+  const size_t rc = iconv(cd, &in_ptr, &in_left, &out_ptr, &out_left);
+  iconv_close(cd);
+  if (rc == static_cast<size_t>(-1)) return std::nullopt;
+  out.resize(out.size() - out_left);
+  return out;
+}
+
+TEST(Iso2022JpTest, EveryJisX0208CodeDecodesAsIconvDecodesIt) {
+  int checked = 0;
+  for (const char* escape : {"\x1b$B", "\x1b$@"}) {
+    for (int b1 = 0x21; b1 <= 0x7E; ++b1) {
+      for (int b2 = 0x21; b2 <= 0x7E; ++b2) {
+        // Between text of both single-byte sets, as in an HL7 field.
+        const std::string in = std::string("A|") + escape + static_cast<char>(b1) +
+                               static_cast<char>(b2) + "\x1b(J\\~\x1b(B^";
+        ASSERT_EQ(DecodeIso2022Jp(in), IconvIso2022Jp(in)) << escape + 1 << " " << b1 << " " << b2;
+        ++checked;
+      }
+    }
+  }
+  EXPECT_EQ(checked, 2 * 94 * 94);
+  EXPECT_EQ(DecodeIso2022Jp("\x1b$B0!\x1b(B"), "亜");
+}
+
+TEST(Iso2022JpTest, MalformedTextIsRefusedWhateverTheMix) {
+  EXPECT_EQ(DecodeIso2022Jp("\x1b$B;"), std::nullopt);        // half a character
+  EXPECT_EQ(DecodeIso2022Jp("\x1b$B;\x1b(B"), std::nullopt);  // cut by an escape
+  EXPECT_EQ(DecodeIso2022Jp("\x1b$B;\n\x1b(B"), std::nullopt);
+  EXPECT_EQ(DecodeIso2022Jp("abc\x80"), std::nullopt);
+  EXPECT_EQ(DecodeIso2022Jp("\x1b$B;3\x1b(I6^\x1b(B"), "山ｶﾞ");  // katakana: through iconv
+  EXPECT_EQ(DecodeIso2022Jp("\x1b(Z"), std::nullopt);            // unknown escape
+  EXPECT_EQ(DecodeIso2022Jp("\x1b("), std::nullopt);
 }
 
 TEST(Iso2022JpTest, CharactersOutsideJisAreRejected) {

@@ -1,5 +1,7 @@
 #include "clinical/json_members.hpp"
 
+#include <cstring>
+
 #include "core/log.hpp"
 
 namespace tsunagu::clinical {
@@ -12,14 +14,22 @@ size_t SkipSpace(std::string_view json, size_t i) {
   return i;
 }
 
-// Past the closing quote of the string starting at i (json[i] == '"').
+// Past the closing quote of the string starting at i (json[i] == '"'). A
+// quote ends the string unless an odd number of backslashes precede it;
+// stored texts are mostly string content (Japanese names, codes), found a
+// quote at a time.
 size_t SkipString(std::string_view json, size_t i) {
-  for (++i; i < json.size(); ++i) {
-    if (json[i] == '\\') {
-      ++i;
-    } else if (json[i] == '"') {
-      return i + 1;
-    }
+  const char* const data = json.data();
+  const size_t n = json.size();
+  size_t from = i + 1;
+  while (from < n) {
+    const void* quote = std::memchr(data + from, '"', n - from);
+    if (quote == nullptr) return kNoMember;
+    const size_t at = static_cast<size_t>(static_cast<const char*>(quote) - data);
+    size_t backslashes = 0;
+    while (at - backslashes > i + 1 && data[at - backslashes - 1] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return at + 1;
+    from = at + 1;
   }
   return kNoMember;
 }

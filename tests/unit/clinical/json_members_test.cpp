@@ -25,6 +25,14 @@ TEST(JsonMembers, FindsTopLevelMembersOnly) {
   EXPECT_EQ(FindMemberValue("{}", 0, "a"), kNoMember);
   EXPECT_EQ(FindMemberValue("{\"a\":", 0, "b"), kNoMember) << "truncated text is not trusted";
   EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), "\"a\\\"b\\\\c\\n\\u0001\"");
+  // A quote after an even number of backslashes ends the string; after an
+  // odd number it is part of it.
+  const std::string ends = R"({"k":"x\\","id":1})";
+  EXPECT_EQ(FindMemberValue(ends, 0, "id"), ends.size() - 2);
+  const std::string inside = R"({"k":"x\\\",\"id\":1","n":2})";
+  EXPECT_EQ(FindMemberValue(inside, 0, "id"), kNoMember);
+  EXPECT_EQ(FindMemberValue(inside, 0, "n"), inside.size() - 2);
+  EXPECT_EQ(FindMemberValue(R"({"k":"x\"})", 0, "z"), kNoMember) << "unterminated string";
 }
 
 // The spliced result must be the same JSON as the parsed one, for each shape.

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
@@ -118,7 +119,9 @@ constexpr int kWriterCheckpointPages = 8192;
 // would), which bounds the WAL.
 class SqliteDatabase::Checkpointer {
  public:
-  explicit Checkpointer(sqlite3* db) : db_(db), thread_([this] { Run(); }) {}
+  // `on_wake` runs on the thread at every wake (at least once a second).
+  Checkpointer(sqlite3* db, std::function<void()> on_wake)
+      : db_(db), on_wake_(std::move(on_wake)), thread_([this] { Run(); }) {}
   ~Checkpointer() {
     {
       std::lock_guard lock(mu_);
@@ -160,6 +163,9 @@ class SqliteDatabase::Checkpointer {
       cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stop_ || wake_; });
       if (stop_) break;
       wake_ = false;
+      lock.unlock();
+      on_wake_();
+      lock.lock();
       if (!pending_.exchange(false, std::memory_order_relaxed)) continue;
       lock.unlock();
       int log_frames = 0, copied = 0;
@@ -171,6 +177,7 @@ class SqliteDatabase::Checkpointer {
   }
 
   sqlite3* db_;
+  std::function<void()> on_wake_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_ = false;
@@ -183,6 +190,11 @@ class SqliteDatabase::Checkpointer {
 struct SqliteDatabase::Connection {
   sqlite3* db = nullptr;
   std::unordered_map<std::string, sqlite3_stmt*> statements;
+  // A kept read transaction (readers only): when it began and the owner's
+  // write count read just before.
+  bool snapshot = false;
+  std::chrono::steady_clock::time_point snapshot_at;
+  uint64_t snapshot_writes = 0;
 
   Connection() = default;
   Connection(const Connection&) = delete;
@@ -321,6 +333,7 @@ class SqliteDatabase::Lease {
   ~Lease() { Release(); }
 
   Connection& connection() { return *connection_; }
+  SqliteDatabase& owner() { return *owner_; }
   bool is_writer() const { return writer_lock_.owns_lock(); }
 
   void Release() {
@@ -328,6 +341,9 @@ class SqliteDatabase::Lease {
     connection_ = nullptr;
     if (reader_) owner_->ReleaseReader(std::move(reader_));
     if (writer_lock_.owns_lock()) {
+      // Whatever the writer committed is in the file now: snapshots taken
+      // before it are not reused (KeepSnapshot).
+      owner_->writes_.fetch_add(1, std::memory_order_acq_rel);
       {
         std::lock_guard lock(owner_->owner_mu_);
         owner_->writer_owner_ = std::thread::id();
@@ -348,13 +364,26 @@ class SqliteDatabase::SqliteTransaction final : public Transaction {
   SqliteTransaction(Lease lease, bool write) : lease_(std::move(lease)), write_(write) {}
   ~SqliteTransaction() override {
     if (!finished_) {
+      if (!write_ && !failed_ && kept_) return;  // the reader keeps its snapshot
       // Nothing useful can be done if ROLLBACK fails; SQLite rolls back
       // itself when the connection is next used or closed.
       (void)lease_.connection().RunSql("ROLLBACK", {}, nullptr);
+      lease_.connection().snapshot = false;
     }
   }
 
   Status Start() {
+    if (!write_) {
+      // A read transaction is the reader's kept snapshot, when it keeps one.
+      Connection& c = lease_.connection();
+      Status kept = lease_.owner().KeepSnapshot(c);
+      if (!kept.ok()) {
+        finished_ = true;
+        return kept;
+      }
+      kept_ = c.snapshot;
+      if (kept_) return Status::Ok();
+    }
     auto started = lease_.connection().RunSql(write_ ? "BEGIN IMMEDIATE" : "BEGIN", {}, nullptr);
     if (!started) {
       finished_ = true;  // nothing to roll back
@@ -376,6 +405,11 @@ class SqliteDatabase::SqliteTransaction final : public Transaction {
 
   Status Commit() override {
     TSUNAGU_RETURN_IF_ERROR(Usable());
+    if (kept_) {
+      finished_ = true;  // nothing written: the reader keeps the snapshot
+      lease_.Release();
+      return Status::Ok();
+    }
     auto committed = lease_.connection().RunSql("COMMIT", {}, nullptr);
     if (!committed) {
       failed_ = true;
@@ -414,6 +448,7 @@ class SqliteDatabase::SqliteTransaction final : public Transaction {
 
   Lease lease_;
   bool write_;
+  bool kept_ = false;  // a read in the reader's kept snapshot
   bool finished_ = false;
   bool failed_ = false;
 };
@@ -426,6 +461,7 @@ SqliteDatabase::SqliteDatabase(std::string path, int page_size, int writer_cache
 
 SqliteDatabase::~SqliteDatabase() {
   if (writer_ && checkpointer_) sqlite3_wal_hook(writer_->db, nullptr, nullptr);
+  checkpointer_.reset();  // its thread ends idle snapshots: stopped before the readers go
 }
 
 Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, int page_size,
@@ -443,7 +479,10 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, 
     sqlite3* own = nullptr;
     if (sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) ==
         SQLITE_OK) {
-      db->checkpointer_ = std::make_unique<Checkpointer>(own);
+      SqliteDatabase* self = db.get();
+      db->checkpointer_ = std::make_unique<Checkpointer>(own, [self] { self->EndIdleSnapshots(); });
+      // Kept snapshots need the thread that ends idle ones.
+      db->keep_snapshots_ = true;
       // Replaces the automatic checkpoint on the committing thread.
       sqlite3_wal_hook(db->writer_->db, &Checkpointer::OnCommit, db->checkpointer_.get());
     } else {
@@ -537,9 +576,16 @@ Result<ResultSet> SqliteDatabase::Query(std::string_view sql, std::span<const Va
   {
     TSUNAGU_ASSIGN_OR_RETURN(Lease reader, AcquireReader());
     if (!reader.is_writer()) {
-      TSUNAGU_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, reader.connection().Prepare(sql));
+      Connection& c = reader.connection();
+      // The snapshot first: a statement is prepared against its schema.
+      TSUNAGU_RETURN_IF_ERROR(KeepSnapshot(c));
+      TSUNAGU_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, c.Prepare(sql));
       if (sqlite3_stmt_readonly(stmt)) {
-        TSUNAGU_RETURN_IF_ERROR(reader.connection().Run(stmt, params, &out).status());
+        auto ran = c.Run(stmt, params, &out);
+        if (!ran) {
+          EndSnapshot(c);
+          return ran.error();
+        }
         return out;
       }
     } else {
@@ -562,7 +608,9 @@ Result<std::vector<ResultSet>> SqliteDatabase::QueryBatch(std::span<const Statem
     TSUNAGU_ASSIGN_OR_RETURN(Lease reader, AcquireReader());
     if (!reader.is_writer()) {
       Connection& c = reader.connection();
-      TSUNAGU_RETURN_IF_ERROR(c.RunSql("BEGIN", {}, nullptr).status());
+      TSUNAGU_RETURN_IF_ERROR(KeepSnapshot(c));
+      const bool kept = c.snapshot;
+      if (!kept) TSUNAGU_RETURN_IF_ERROR(c.RunSql("BEGIN", {}, nullptr).status());
       std::vector<ResultSet> out(statements.size());
       Status status = Status::Ok();
       bool read_only = true;
@@ -576,13 +624,54 @@ Result<std::vector<ResultSet>> SqliteDatabase::QueryBatch(std::span<const Statem
           status = c.Run(*stmt, statements[i].params, &out[i]).status();
         }
       }
-      // A read transaction: nothing to keep, only the snapshot to release.
-      if (!c.RunSql("COMMIT", {}, nullptr)) (void)c.RunSql("ROLLBACK", {}, nullptr);
+      // A read transaction: nothing to keep, only the snapshot to release
+      // (or to keep for the next reads).
+      if (!kept) {
+        if (!c.RunSql("COMMIT", {}, nullptr)) (void)c.RunSql("ROLLBACK", {}, nullptr);
+      } else if (!status.ok()) {
+        EndSnapshot(c);
+      }
       if (!status.ok()) return status;
       if (read_only) return out;
     }
   }
   return Database::QueryBatch(statements);
+}
+
+Status SqliteDatabase::KeepSnapshot(Connection& reader) {
+  if (!keep_snapshots_) return Status::Ok();
+  const auto now = std::chrono::steady_clock::now();
+  const uint64_t writes = writes_.load(std::memory_order_acquire);
+  if (reader.snapshot) {
+    if (reader.snapshot_writes == writes &&
+        now - reader.snapshot_at < std::chrono::milliseconds(kSnapshotMillis) &&
+        sqlite3_get_autocommit(reader.db) == 0) {
+      return Status::Ok();
+    }
+    EndSnapshot(reader);
+  }
+  // The write count is read before the transaction takes its snapshot (at
+  // its first statement): a commit in between only makes it end sooner.
+  TSUNAGU_RETURN_IF_ERROR(reader.RunSql("BEGIN", {}, nullptr).status());
+  reader.snapshot = true;
+  reader.snapshot_at = now;
+  reader.snapshot_writes = writes;
+  return Status::Ok();
+}
+
+void SqliteDatabase::EndSnapshot(Connection& reader) {
+  if (!reader.snapshot) return;
+  reader.snapshot = false;
+  if (sqlite3_get_autocommit(reader.db) != 0) return;  // SQLite ended it already
+  if (!reader.RunSql("COMMIT", {}, nullptr)) (void)reader.RunSql("ROLLBACK", {}, nullptr);
+}
+
+void SqliteDatabase::EndIdleSnapshots() {
+  const auto stale = std::chrono::steady_clock::now() - std::chrono::milliseconds(kSnapshotMillis);
+  std::lock_guard lock(readers_mu_);
+  for (auto& reader : idle_readers_) {
+    if (reader->snapshot && reader->snapshot_at < stale) EndSnapshot(*reader);
+  }
 }
 
 Result<int64_t> SqliteDatabase::Execute(std::string_view sql, std::span<const Value> params) {

@@ -9,8 +9,19 @@
 // cached by SQL text. ":memory:" databases have no readers (every statement
 // uses the writer connection).
 //
+// A reader keeps its read transaction (its snapshot) between uses for up to
+// kSnapshotMillis, as long as this process has committed nothing since it
+// began: a point read then takes no WAL lock (two fcntl calls) and starts no
+// transaction. A commit made by this process is therefore seen by every read
+// that starts after it; one made by another process sharing the file within
+// kSnapshotMillis. The checkpointer thread ends the snapshots of idle
+// readers (at least once a second), so that they do not hold back the WAL.
+//
 // Thread-safety: as store::Database. <sqlite3.h> stays in the .cpp.
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +42,8 @@ class SqliteDatabase final : public Database {
   static Result<std::unique_ptr<Database>> Open(const std::string& path, int page_size = 0,
                                                 int writer_cache_kib = 0);
   static constexpr int kDefaultWriterCacheKib = 65536;
+  // How long a reader keeps its snapshot (see the file comment).
+  static constexpr int kSnapshotMillis = 5;
 
   ~SqliteDatabase() override;
   SqliteDatabase(const SqliteDatabase&) = delete;
@@ -58,6 +71,15 @@ class SqliteDatabase final : public Database {
   Result<Lease> AcquireReader();
   Result<Lease> AcquireWriter();
   void ReleaseReader(std::unique_ptr<Connection> connection);
+  // Puts a reader inside a read transaction that has seen every commit of
+  // this process and began less than kSnapshotMillis ago (a kept one if it
+  // qualifies). Without kept snapshots (no checkpointer thread) it does
+  // nothing: statements run in their own transactions.
+  Status KeepSnapshot(Connection& reader);
+  // Ends a reader's kept transaction (after an error, or when it is stale).
+  static void EndSnapshot(Connection& reader);
+  // Ends the stale snapshots of idle readers (the checkpointer thread).
+  void EndIdleSnapshots();
 
   std::string path_;
   bool in_memory_ = false;
@@ -66,6 +88,10 @@ class SqliteDatabase final : public Database {
 
   std::unique_ptr<Connection> writer_;
   std::mutex writer_mu_;
+  // Write leases released so far: a snapshot older than the last one may
+  // miss a commit of this process.
+  std::atomic<uint64_t> writes_{0};
+  bool keep_snapshots_ = false;
   // Declared after writer_: destroyed (thread stopped) before the writer
   // closes, whose hook points at it.
   std::unique_ptr<Checkpointer> checkpointer_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "store/migrations.hpp"
+#include "store/sqlite/sqlite_database.hpp"
 #include "support/test_database.hpp"
 
 namespace tsunagu::store {
@@ -540,6 +542,62 @@ TEST(SqliteDatabaseTest, WriteOutsideOwnTransactionIsReportedNotDeadlocked) {
   EXPECT_FALSE(nested.has_value());
   // Reads through the Database still work (reader connections).
   EXPECT_TRUE(tdb.db().Query("SELECT COUNT(*) FROM t").has_value());
+}
+
+// Readers keep their snapshot between reads (store/sqlite/sqlite_database.hpp):
+// what this process commits is seen by the very next read, what another
+// process commits within a few milliseconds, and an idle reader's snapshot
+// does not keep the WAL from being copied back.
+TEST(SqliteDatabaseTest, KeptSnapshotsSeeOwnCommitsAtOnceAndOthersSoon) {
+  TestDatabase scratch(Backend::kSqlite);
+  const std::string path = scratch.dir() + "/shared.db";
+  auto here = OpenDatabase(path);
+  auto other = OpenDatabase(path);  // as a second process would
+  ASSERT_TRUE(here.has_value() && other.has_value());
+  ASSERT_TRUE((*here)->Execute("CREATE TABLE t (x INTEGER)").has_value());
+  auto count = [](Database& db) {
+    auto rs = db.Query("SELECT COUNT(*) FROM t");
+    return rs.has_value() ? rs->rows.at(0).Int(0) : int64_t{-1};
+  };
+  EXPECT_EQ(count(**here), 0);
+  for (int i = 1; i <= 20; ++i) {
+    ASSERT_TRUE((*here)->Execute("INSERT INTO t (x) VALUES (?)", {Value{int64_t{i}}}).has_value());
+    EXPECT_EQ(count(**here), i) << "an own commit is seen by the next read";
+    auto tx = (*here)->Begin(Database::Mode::kRead);
+    ASSERT_TRUE(tx.has_value());
+    auto rs = (*tx)->Query("SELECT COUNT(*) FROM t");
+    ASSERT_TRUE(rs.has_value());
+    EXPECT_EQ(rs->rows.at(0).Int(0), i) << "and by a read transaction";
+  }
+  EXPECT_EQ(count(**other), 20);
+  ASSERT_TRUE((*other)->Execute("INSERT INTO t (x) VALUES (21)").has_value());
+  std::this_thread::sleep_for(std::chrono::milliseconds(SqliteDatabase::kSnapshotMillis * 2 + 5));
+  EXPECT_EQ(count(**here), 21) << "another process's commit, once the snapshot aged";
+}
+
+TEST(SqliteDatabaseTest, AnIdleReadersSnapshotDoesNotHoldBackTheCheckpoint) {
+  TestDatabase scratch(Backend::kSqlite);
+  const std::string path = scratch.dir() + "/idle.db";
+  auto reader = OpenDatabase(path);
+  auto writer = OpenDatabase(path);
+  ASSERT_TRUE(reader.has_value() && writer.has_value());
+  ASSERT_TRUE((*writer)->Execute("CREATE TABLE t (x TEXT)").has_value());
+  ASSERT_TRUE((*reader)->Query("SELECT COUNT(*) FROM t").has_value());  // a kept snapshot
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE((*writer)
+                    ->Execute("INSERT INTO t (x) VALUES (?)", {Value{std::string(2000, 'x')}})
+                    .has_value());
+  }
+  // The reader's snapshot ends within about a second of idleness; then a
+  // passive checkpoint copies every frame.
+  bool complete = false;
+  for (int attempt = 0; attempt < 40 && !complete; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto rs = (*writer)->Query("PRAGMA wal_checkpoint(PASSIVE)");
+    ASSERT_TRUE(rs.has_value()) << rs.error().ToString();
+    complete = rs->rows.at(0).Int(1) == rs->rows.at(0).Int(2);
+  }
+  EXPECT_TRUE(complete);
 }
 
 TEST(SqliteDatabaseTest, OpenCreatesParentDirectoryAndAcceptsPlainPath) {

@@ -202,11 +202,13 @@ class AuditLog {
   int64_t head_seq_ = 0;
   std::string head_hash_;
   bool stopping_ = false;
-  std::condition_variable writer_cv_;                  // wakes the writer thread
-  std::thread writer_;                                 // started at the first fenced append
-  bool lingering_ = false;                             // the writer waits for more entries
-  std::chrono::steady_clock::time_point last_commit_;  // the writer's last
-  std::mutex sign_mu_;                                 // one SignHead at a time
+  std::condition_variable writer_cv_;  // wakes the writer thread
+  std::thread writer_;                 // started at the first fenced append
+  // The writer thread's linger (RunWriter), guarded by mu_: whether it is
+  // waiting for more entries, and when its last commit ended.
+  bool lingering_ = false;
+  std::chrono::steady_clock::time_point last_commit_;
+  std::mutex sign_mu_;  // one SignHead at a time
 
   std::mutex index_mu_;    // one IndexPending at a time
   std::mutex indexer_mu_;  // guards the fields below

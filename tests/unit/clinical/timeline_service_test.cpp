@@ -250,6 +250,13 @@ TEST_P(TimelineTest, UnlinkedLocalIdBecomesVisibleTheMomentItIsLinked) {
   ASSERT_TRUE(patients_->Link(patient_.regional_id, hospital_, "H-999").ok());
   EXPECT_EQ(Displays(MustTimeline(Reader(clinic_)).items), (std::vector<std::string>{"心房細動"}));
   EXPECT_TRUE(timeline_->GetResource(Reader(clinic_), "Condition", id).has_value());
+
+  // The link's owner was just remembered for reads by id; unlinking hides
+  // the resource from the clinic again at once.
+  ASSERT_TRUE(patients_->Unlink(patient_.regional_id, hospital_, "H-999").ok());
+  EXPECT_EQ(timeline_->GetResource(Reader(clinic_), "Condition", id).error().code(),
+            core::Code::kNotFound);
+  EXPECT_TRUE(timeline_->GetResource(Reader(hospital_), "Condition", id).has_value());
 }
 
 TEST_P(TimelineTest, ResourceReadIsConsentChecked) {

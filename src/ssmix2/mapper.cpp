@@ -58,14 +58,14 @@ void SetPrimaryCode(clinical::ResourceRecord& record, const std::vector<Code>& c
   if (!codes.empty()) record.display = codes.front().display;
 }
 
-void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::string_view profile,
-            const boost::json::object& body) {
+namespace {
+
+// resourceType, meta and (except for a Patient) the identifier holding the
+// source key, followed by `more_ids`; the object is left open.
+std::string& WriteHead(const MappingContext& ctx, clinical::ResourceRecord& record,
+                       std::string_view profile, const boost::json::array* more_ids) {
   const bool patient = record.resource_type == "Patient";
   const std::string source = "urn:tsunagu:facility:" + std::to_string(ctx.source->facility_id);
-  const boost::json::value* body_ids = body.if_contains("identifier");
-  if (body_ids != nullptr && !body_ids->is_array()) body_ids = nullptr;
-  // Written straight: resourceType, meta, identifier (the source key
-  // first, then the body's), then the body's other members in order.
   std::string& out = record.json;
   out.clear();
   out.reserve(1024);
@@ -89,14 +89,27 @@ void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::st
     out += ",\"value\":";
     AppendJsonString(out, record.source_key);
     out += '}';
-    if (body_ids != nullptr) {
-      for (const auto& id : body_ids->get_array()) {
+    if (more_ids != nullptr) {
+      for (const auto& id : *more_ids) {
         out += ',';
         AppendJson(out, id);
       }
     }
     out += ']';
   }
+  return out;
+}
+
+}  // namespace
+
+void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::string_view profile,
+            const boost::json::object& body) {
+  const bool patient = record.resource_type == "Patient";
+  const boost::json::value* body_ids = body.if_contains("identifier");
+  if (body_ids != nullptr && !body_ids->is_array()) body_ids = nullptr;
+  // Written straight: the head, then the body's other members in order.
+  std::string& out =
+      WriteHead(ctx, record, profile, body_ids != nullptr ? &body_ids->get_array() : nullptr);
   for (const auto& kv : body) {
     // The head's members are the head's (a mapper does not set them).
     if (kv.key() == "resourceType" || kv.key() == "meta") continue;
@@ -111,6 +124,18 @@ void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::st
     ctx.summaries->push_back(
         {record.resource_type, record.source_key, clinical::Summarize(record, body)});
   }
+}
+
+std::string& BeginResource(const MappingContext& ctx, clinical::ResourceRecord& record,
+                           std::string_view profile) {
+  return WriteHead(ctx, record, profile, nullptr);
+}
+
+void EndResource(const MappingContext& ctx, clinical::ResourceRecord& record,
+                 clinical::ResourceSummary summary) {
+  record.json += '}';
+  if (ctx.summaries != nullptr)
+    ctx.summaries->push_back({record.resource_type, record.source_key, std::move(summary)});
 }
 
 core::Result<std::optional<hl7v2::Timestamp>> OptionalTime(std::string_view value,

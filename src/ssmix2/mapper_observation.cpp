@@ -1,6 +1,7 @@
 // Lab results (OML-11: Observation per OBX + DiagnosticReport per OBR),
 // orders (OML-01, OMG-01..03 and their execution notices: ServiceRequest)
 // and reports (ORU^R01: DiagnosticReport with the conclusion text).
+#include <charconv>
 #include <set>
 
 #include "core/text.hpp"
@@ -101,69 +102,106 @@ std::string ReportStatus(std::string_view s) {
   return "final";
 }
 
-std::optional<json::object> Unit(const std::vector<Code>& units) {
-  if (units.empty()) return std::nullopt;
-  json::object q;
+// A lab result is written directly (no JSON document built first), with
+// the summary a timeline shows of it gathered on the way: it is what
+// clinical::Summarize reads back from the written resource.
+
+// The members OBX-6 gives a quantity: "unit" (the code, else the text) and,
+// for a coded unit, "system" and "code"; "" when OBX-6 is empty.
+struct UnitMembers {
+  std::string json;  // `,"unit":...[,"system":...,"code":...]`
+  std::string unit;  // the text of "unit"
+};
+
+UnitMembers UnitOf(const std::vector<Code>& units) {
+  UnitMembers m;
+  if (units.empty()) return m;
   const Code& u = units.front();
-  q["unit"] = u.code.empty() ? u.display : u.code;
+  m.unit = u.code.empty() ? u.display : u.code;
+  m.json = ",\"unit\":";
+  AppendJsonString(m.json, m.unit);
   if (!u.system.empty()) {
-    q["system"] = u.system;
-    q["code"] = u.code;
+    m.json += ",\"system\":";
+    AppendJsonString(m.json, u.system);
+    m.json += ",\"code\":";
+    AppendJsonString(m.json, u.code);
   }
-  return q;
+  return m;
 }
 
-std::optional<json::object> SimpleQuantity(std::string_view text,
-                                           const std::optional<json::object>& unit) {
+double NumberOf(const json::value& v) {
+  return v.is_int64() ? static_cast<double>(v.get_int64()) : v.get_double();
+}
+
+// {"value":n[,"comparator":c]<unit>} when `text` is a decimal; else false,
+// nothing written.
+bool AppendQuantity(std::string& out, std::string_view text, std::string_view comparator,
+                    const UnitMembers& unit, std::optional<double>* number = nullptr) {
   std::optional<json::value> v = Decimal(text);
-  if (!v) return std::nullopt;
-  json::object q;
-  q["value"] = *v;
-  if (unit)
-    for (const auto& kv : *unit) q[kv.key()] = kv.value();
-  return q;
+  if (!v) return false;
+  out += "{\"value\":";
+  AppendJson(out, *v);
+  if (!comparator.empty()) {
+    out += ",\"comparator\":";
+    AppendJsonString(out, comparator);
+  }
+  out += unit.json;
+  out += '}';
+  if (number != nullptr) *number = NumberOf(*v);
+  return true;
 }
 
-// OBX-7 "3.5-5.0", "<=5", "<5", ">3", "-0.5-0.5"; other text as is.
-json::object ReferenceRange(std::string_view text, const std::optional<json::object>& unit) {
-  json::object range;
-  std::string t = core::Trim(text);
+// OBX-7 as the referenceRange member: "3.5-5.0", "<=5", "<5", ">3",
+// "-0.5-0.5"; other text as is.
+void AppendReferenceRange(std::string& out, std::string_view text, const UnitMembers& unit,
+                          clinical::LabValue& lab) {
+  const std::string t = core::Trim(text);
+  out += ",\"referenceRange\":[{";
   auto strip = [](std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix ? s.substr(prefix.size()) : std::string_view{};
   };
+  auto bound = [&](std::string_view rest, const char* member, std::optional<double>& number) {
+    std::string q;
+    if (!AppendQuantity(q, rest, "", unit, &number)) return false;
+    out += member;
+    out += q;
+    return true;
+  };
+  bool done = false;
   for (std::string_view op : {"<=", "<"}) {
     std::string_view rest = strip(t, op);
-    if (!rest.empty()) {
-      if (auto high = SimpleQuantity(rest, unit)) {
-        range["high"] = std::move(*high);
-        return range;
-      }
-    }
+    if (!done && !rest.empty()) done = bound(rest, "\"high\":", lab.high);
   }
   for (std::string_view op : {">=", ">"}) {
     std::string_view rest = strip(t, op);
-    if (!rest.empty()) {
-      if (auto low = SimpleQuantity(rest, unit)) {
-        range["low"] = std::move(*low);
-        return range;
-      }
+    if (!done && !rest.empty()) done = bound(rest, "\"low\":", lab.low);
+  }
+  const size_t dash = t.find('-', 1);
+  if (!done && dash != std::string::npos) {
+    std::string low, high;
+    if (AppendQuantity(low, std::string_view(t).substr(0, dash), "", unit, &lab.low)) {
+      out += "\"low\":";
+      out += low;
+      done = true;
+    }
+    if (AppendQuantity(high, std::string_view(t).substr(dash + 1), "", unit, &lab.high)) {
+      if (done) out += ',';
+      out += "\"high\":";
+      out += high;
+      done = true;
     }
   }
-  size_t dash = t.find('-', 1);
-  if (dash != std::string::npos) {
-    auto low = SimpleQuantity(std::string_view(t).substr(0, dash), unit);
-    auto high = SimpleQuantity(std::string_view(t).substr(dash + 1), unit);
-    if (low || high) {
-      if (low) range["low"] = std::move(*low);
-      if (high) range["high"] = std::move(*high);
-      return range;
-    }
+  if (!done) {
+    out += "\"text\":";
+    AppendJsonString(out, t);
+    lab.range_text = t;
   }
-  range["text"] = t;
-  return range;
+  out += "}]";
 }
 
-std::optional<json::object> Interpretation(std::string_view flag) {
+// OBX-8 as the interpretation member; the flag's code, "" for a flag that
+// is not in HL7 table 0078 (written as text).
+std::string AppendInterpretation(std::string& out, std::string_view flag) {
   struct Entry {
     std::string_view code, display;
   };
@@ -172,10 +210,19 @@ std::optional<json::object> Interpretation(std::string_view flag) {
       {"LL", "Critical low"}, {"A", "Abnormal"},      {"AA", "Critical abnormal"},
       {"N", "Normal"},        {"<", "Off scale low"}, {">", "Off scale high"},
   };
-  if (flag.empty()) return std::nullopt;
-  for (const Entry& e : kFlags)
-    if (e.code == flag) return SystemCodeConcept(kInterpretation, e.code, e.display);
-  return TextConcept(flag);
+  if (flag.empty()) return {};
+  out += ",\"interpretation\":[";
+  for (const Entry& e : kFlags) {
+    if (e.code == flag) {
+      AppendSystemCodeConcept(out, kInterpretation, e.code, e.display);
+      out += ']';
+      return std::string(e.code);
+    }
+  }
+  out += "{\"text\":";
+  AppendJsonString(out, flag);
+  out += "}]";
+  return {};
 }
 
 // OBX-5 as text (repetitions joined by newlines).
@@ -188,42 +235,93 @@ std::string ValueText(const hl7v2::Segment& obx) {
   return out;
 }
 
-// Puts value[x] for OBX-2/5/6 into `o`. Numbers that are not numbers (a
-// "<0.5" in an NM field) stay text rather than fail the message.
-void PutValue(const MappingContext& ctx, const hl7v2::Segment& obx, json::object& o) {
-  const std::string type = obx.Get(2);
-  const std::optional<json::object> unit = Unit(CodesOf(obx, 6, 0, ctx.facility_id()));
+void AppendValueString(std::string& out, std::string text, clinical::LabValue& lab) {
+  out += ",\"valueString\":";
+  AppendJsonString(out, text);
+  double d = 0;
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  auto [ptr, ec] = std::from_chars(begin, end, d);
+  if (ec == std::errc() && ptr == end) lab.value = d;
+  lab.value_text = std::move(text);
+}
+
+// Writes value[x] for OBX-2/5/6. Numbers that are not numbers (a "<0.5" in
+// an NM field) stay text rather than fail the message.
+void AppendValue(const MappingContext& ctx, const hl7v2::Segment& obx, const UnitMembers& unit,
+                 std::string& out, clinical::LabValue& lab) {
   if (obx.Raw(5).empty()) return;
+  const std::string type = obx.Get(2);
+  auto quantity = [&](std::string_view number, const std::string& comparator) {
+    std::string q;
+    if (!AppendQuantity(q, number, comparator, unit, &lab.value)) return false;
+    out += ",\"valueQuantity\":";
+    out += q;
+    lab.unit = unit.unit;
+    lab.value_text = comparator + clinical::FormatNumber(*lab.value);
+    return true;
+  };
   if (type == "NM") {
-    if (auto q = SimpleQuantity(obx.Get(5), unit)) {
-      o["valueQuantity"] = std::move(*q);
-      return;
-    }
+    if (quantity(obx.Get(5), "")) return;
   } else if (type == "SN") {
     const std::string comparator = obx.Get(5, 1);
     const std::string number = obx.Get(5, 2);
     const std::string separator = obx.Get(5, 3);
     if (separator.empty() && (comparator.empty() || comparator == "<" || comparator == "<=" ||
                               comparator == ">" || comparator == ">=")) {
-      if (auto q = SimpleQuantity(number, unit)) {
-        json::object quantity;
-        quantity["value"] = (*q)["value"];
-        if (!comparator.empty()) quantity["comparator"] = comparator;
-        for (const auto& kv : *q)
-          if (kv.key() != "value") quantity[kv.key()] = kv.value();
-        o["valueQuantity"] = std::move(quantity);
-        return;
-      }
+      if (quantity(number, comparator)) return;
     }
-    o["valueString"] = comparator + number + separator + obx.Get(5, 4);
+    AppendValueString(out, comparator + number + separator + obx.Get(5, 4), lab);
     return;
   } else if (type == "CE" || type == "CWE") {
-    if (auto cc = CodeableConcept(CodesOf(obx, 5, 0, ctx.facility_id()))) {
-      o["valueCodeableConcept"] = std::move(*cc);
+    const std::vector<Code> codes = CodesOf(obx, 5, 0, ctx.facility_id());
+    std::string cc;
+    if (AppendCodeableConcept(cc, codes)) {
+      out += ",\"valueCodeableConcept\":";
+      out += cc;
+      lab.value_text = ConceptTextOf(codes);
       return;
     }
   }
-  o["valueString"] = ValueText(obx);
+  AppendValueString(out, ValueText(obx), lab);
+}
+
+void AddField(clinical::ResourceSummary& s, const char* key, const std::string& value) {
+  if (!value.empty()) s.fields.emplace_back(key, value);
+}
+
+// What clinical::Summarize reads from an Observation with these values.
+clinical::ResourceSummary LabSummary(clinical::LabValue lab, const std::string& status) {
+  if (lab.range_text.empty()) {
+    if (lab.low && lab.high) {
+      lab.range_text = clinical::FormatNumber(*lab.low) + "-" + clinical::FormatNumber(*lab.high);
+    } else if (lab.low) {
+      lab.range_text = "≥" + clinical::FormatNumber(*lab.low);
+    } else if (lab.high) {
+      lab.range_text = "≤" + clinical::FormatNumber(*lab.high);
+    }
+  }
+  if (lab.flag.empty() && lab.value) {
+    if (lab.high && *lab.value > *lab.high) lab.flag = "H";
+    if (lab.low && *lab.value < *lab.low) lab.flag = "L";
+  }
+  lab.abnormal = !lab.flag.empty() && lab.flag != "N" && lab.flag != "n" && lab.flag != "normal";
+  clinical::ResourceSummary s;
+  AddField(s, "value", lab.value_text);
+  AddField(s, "unit", lab.unit);
+  AddField(s, "reference_range", lab.range_text);
+  AddField(s, "flag", lab.flag);
+  AddField(s, "status", status);
+  if (!lab.value_text.empty()) s.lab = std::move(lab);
+  return s;
+}
+
+void AppendSubject(const MappingContext& ctx, std::string& out) {
+  out += ",\"subject\":{\"identifier\":{\"system\":";
+  AppendJsonString(out, ctx.id_system);
+  out += ",\"value\":";
+  AppendJsonString(out, ctx.patient_id);
+  out += "}}";
 }
 
 core::Result<std::optional<hl7v2::Timestamp>> GroupTime(const Group& g, const std::string& where) {
@@ -268,16 +366,19 @@ json::object SectionConcept(const SectionInfo& s) {
   return SystemCodeConcept(kV20074, s.code, s.text);
 }
 
-json::object ObservationRef(const MappingContext& ctx, const std::string& key,
-                            const std::string& display) {
-  json::object id;
-  id["system"] = "urn:tsunagu:facility:" + std::to_string(ctx.facility_id()) + ":Observation";
-  id["value"] = key;
-  json::object ref;
-  ref["type"] = "Observation";
-  ref["identifier"] = std::move(id);
-  if (!display.empty()) ref["display"] = display;
-  return ref;
+// A DiagnosticReport.result entry for an Observation of the same message.
+void AppendObservationRef(const MappingContext& ctx, std::string& out, const std::string& key,
+                          const std::string& display) {
+  out += "{\"type\":\"Observation\",\"identifier\":{\"system\":\"urn:tsunagu:facility:";
+  out += std::to_string(ctx.facility_id());
+  out += ":Observation\",\"value\":";
+  AppendJsonString(out, key);
+  out += '}';
+  if (!display.empty()) {
+    out += ",\"display\":";
+    AppendJsonString(out, display);
+  }
+  out += '}';
 }
 
 }  // namespace
@@ -294,6 +395,8 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
     return core::InvalidInput("lab result message has no OBR with OBX segments");
   // Item keys: OBX-1 when unique in the message, else "<OBR no>.<OBX-1>".
   const bool unique_ids = set_ids.size() == obx_count && set_ids.count("") == 0;
+  static const std::string kObservationProfile = Profile("JP_Observation_LabResult");
+  static const std::string kReportProfile = Profile("JP_DiagnosticReport_LabResult");
   Records out;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const Group& g = groups[gi];
@@ -303,10 +406,19 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
     TSUNAGU_ASSIGN_OR_RETURN(std::optional<hl7v2::Timestamp> when, GroupTime(g, where));
     TSUNAGU_ASSIGN_OR_RETURN(std::optional<hl7v2::Timestamp> reported,
                              OptionalTime(g.obr->Get(22), where + " OBR-22"));
-    std::optional<json::object> specimen;
-    if (g.spm != nullptr)
-      specimen = Display(g.spm->Get(4, 2).empty() ? g.spm->Get(4, 1) : g.spm->Get(4, 2));
-    json::array results;
+    const bool issued = reported && reported->precision >= hl7v2::Timestamp::Precision::kMinute;
+    // The specimen as a Reference ({"display": SPM-4}), "" when none.
+    std::string specimen;
+    if (g.spm != nullptr) {
+      const std::string text =
+          core::Trim(g.spm->Get(4, 2).empty() ? g.spm->Get(4, 1) : g.spm->Get(4, 2));
+      if (!text.empty()) {
+        specimen = "{\"display\":";
+        AppendJsonString(specimen, text);
+        specimen += '}';
+      }
+    }
+    std::string results = "[";
     for (size_t oi = 0; oi < g.obxs.size(); ++oi) {
       const hl7v2::Segment& obx = *g.obxs[oi].obx;
       const std::string owhere = where + " OBX[" + std::to_string(oi + 1) + "]";
@@ -321,60 +433,88 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
       TSUNAGU_ASSIGN_OR_RETURN(std::optional<hl7v2::Timestamp> observed,
                                OptionalTime(obx.Get(14), owhere + " OBX-14"));
       if (!observed) observed = when;
-      json::object o(kBodyMembers);
-      o["status"] = ObservationStatus(obx.Get(11));
-      o["category"] = json::array{
-          SystemCodeConcept("http://terminology.hl7.org/CodeSystem/observation-category",
-                            "laboratory", "Laboratory")};
-      o["code"] = *CodeableConcept(codes);
-      o["subject"] = ctx.SubjectRef();
-      const std::string effective = observed ? observed->fhir : ctx.message_time;
-      o["effectiveDateTime"] = effective;
-      if (reported && reported->precision >= hl7v2::Timestamp::Precision::kMinute)
-        o["issued"] = reported->fhir;
-      PutValue(ctx, obx, o);
-      if (auto interp = Interpretation(obx.Get(8)))
-        o["interpretation"] = json::array{std::move(*interp)};
-      if (!core::Trim(obx.Get(7)).empty()) {
-        const std::optional<json::object> unit = Unit(CodesOf(obx, 6, 0, ctx.facility_id()));
-        o["referenceRange"] = json::array{ReferenceRange(obx.Get(7), unit)};
+      const std::string result_status = obx.Get(11);
+      const std::string status = ObservationStatus(result_status);
+      const UnitMembers unit = UnitOf(CodesOf(obx, 6, 0, ctx.facility_id()));
+      clinical::LabValue lab;
+      std::string& o = BeginResource(ctx, r, kObservationProfile);
+      o += ",\"status\":";
+      AppendJsonString(o, status);
+      o += ",\"category\":[";
+      AppendSystemCodeConcept(o, "http://terminology.hl7.org/CodeSystem/observation-category",
+                              "laboratory", "Laboratory");
+      o += "],\"code\":";
+      AppendCodeableConcept(o, codes);  // not empty: CodesOf gave a code or a text
+      AppendSubject(ctx, o);
+      r.effective = observed ? observed->fhir : ctx.message_time;
+      o += ",\"effectiveDateTime\":";
+      AppendJsonString(o, r.effective);
+      if (issued) {
+        o += ",\"issued\":";
+        AppendJsonString(o, reported->fhir);
       }
-      if (specimen) o["specimen"] = *specimen;
+      AppendValue(ctx, obx, unit, o, lab);
+      lab.flag = AppendInterpretation(o, obx.Get(8));
+      if (!core::Trim(obx.Get(7)).empty()) AppendReferenceRange(o, obx.Get(7), unit, lab);
+      if (!specimen.empty()) {
+        o += ",\"specimen\":";
+        o += specimen;
+      }
       if (!g.obxs[oi].notes.empty()) {
-        json::array notes;
-        for (const std::string& n : g.obxs[oi].notes) notes.push_back(json::object{{"text", n}});
-        o["note"] = std::move(notes);
+        o += ",\"note\":[";
+        for (size_t n = 0; n < g.obxs[oi].notes.size(); ++n) {
+          o += n == 0 ? "{\"text\":" : ",{\"text\":";
+          AppendJsonString(o, g.obxs[oi].notes[n]);
+          o += '}';
+        }
+        o += ']';
       }
-      if (obx.Get(11) == "D" || obx.Get(11) == "X") r.retracted = true;
-      r.effective = effective;
-      Finish(ctx, r, Profile("JP_Observation_LabResult"), std::move(o));
-      results.push_back(ObservationRef(ctx, r.source_key, r.display));
+      if (result_status == "D" || result_status == "X") r.retracted = true;
+      EndResource(ctx, r, LabSummary(std::move(lab), status));
+      if (results.size() > 1) results += ',';
+      AppendObservationRef(ctx, results, r.source_key, r.display);
       out.push_back(std::move(r));
     }
+    results += ']';
 
     const std::string item = groups.size() == 1 ? "report" : "report-" + std::to_string(gi + 1);
     ResourceRecord dr = NewRecord(ctx, "DiagnosticReport", Category::kLabResult, order, item);
-    json::object d(kBodyMembers);
-    d["status"] = ReportStatus(g.obr->Get(25));
-    d["category"] = json::array{SectionConcept(Section("OML-11"))};
+    const std::string status = ReportStatus(g.obr->Get(25));
     std::vector<Code> codes = CodesOf(*g.obr, 4, 0, ctx.facility_id());
-    if (auto code = CodeableConcept(codes)) {
-      d["code"] = std::move(*code);
+    std::string code;
+    if (AppendCodeableConcept(code, codes)) {
       SetPrimaryCode(dr, codes);
     } else {
-      d["code"] = SystemCodeConcept("http://loinc.org", "11502-2", "Laboratory report");
+      AppendSystemCodeConcept(code, "http://loinc.org", "11502-2", "Laboratory report");
       dr.code_system = "http://loinc.org";
       dr.code = "11502-2";
       dr.display = "Laboratory report";
     }
-    d["subject"] = ctx.SubjectRef();
+    std::string& d = BeginResource(ctx, dr, kReportProfile);
+    d += ",\"status\":";
+    AppendJsonString(d, status);
+    d += ",\"category\":[";
+    AppendSystemCodeConcept(d, kV20074, "LAB", "Laboratory");
+    d += "],\"code\":";
+    d += code;
+    AppendSubject(ctx, d);
     dr.effective = when ? when->fhir : ctx.message_time;
-    d["effectiveDateTime"] = dr.effective;
-    if (reported && reported->precision >= hl7v2::Timestamp::Precision::kMinute)
-      d["issued"] = reported->fhir;
-    if (specimen) d["specimen"] = json::array{*specimen};
-    d["result"] = std::move(results);
-    Finish(ctx, dr, Profile("JP_DiagnosticReport_LabResult"), std::move(d));
+    d += ",\"effectiveDateTime\":";
+    AppendJsonString(d, dr.effective);
+    if (issued) {
+      d += ",\"issued\":";
+      AppendJsonString(d, reported->fhir);
+    }
+    if (!specimen.empty()) {
+      d += ",\"specimen\":[";
+      d += specimen;
+      d += ']';
+    }
+    d += ",\"result\":";
+    d += results;
+    clinical::ResourceSummary summary;
+    AddField(summary, "status", status);
+    EndResource(ctx, dr, std::move(summary));
     out.push_back(std::move(dr));
   }
   return out;

@@ -1,5 +1,6 @@
 #include "ssmix2/internal/fhir_json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -187,6 +188,79 @@ boost::json::object SystemCodeConcept(std::string_view system, std::string_view 
   boost::json::object o(1);
   o["coding"] = std::move(codings);
   return o;
+}
+
+namespace {
+
+void AppendCoding(std::string& out, const Code& c) {
+  out += '{';
+  bool first = true;
+  auto member = [&](std::string_view key, const std::string& value) {
+    if (value.empty()) return;
+    if (!first) out += ',';
+    first = false;
+    out += key;
+    AppendJsonString(out, value);
+  };
+  member("\"system\":", c.system);
+  member("\"code\":", c.code);
+  member("\"display\":", c.display);
+  out += '}';
+}
+
+// CodeableConcept's text: the first display given.
+const std::string* FirstDisplay(const std::vector<Code>& codes) {
+  for (const Code& c : codes)
+    if (!c.display.empty()) return &c.display;
+  return nullptr;
+}
+
+}  // namespace
+
+bool AppendCodeableConcept(std::string& out, const std::vector<Code>& codes) {
+  const std::string* text = FirstDisplay(codes);
+  const bool any_code =
+      std::any_of(codes.begin(), codes.end(), [](const Code& c) { return !c.code.empty(); });
+  if (!any_code && text == nullptr) return false;
+  out += '{';
+  if (any_code) {
+    out += "\"coding\":[";
+    bool first = true;
+    for (const Code& c : codes) {
+      if (c.code.empty()) continue;
+      if (!first) out += ',';
+      first = false;
+      AppendCoding(out, c);
+    }
+    out += ']';
+  }
+  if (text != nullptr) {
+    if (any_code) out += ',';
+    out += "\"text\":";
+    AppendJsonString(out, *text);
+  }
+  out += '}';
+  return true;
+}
+
+std::string ConceptTextOf(const std::vector<Code>& codes) {
+  if (const std::string* text = FirstDisplay(codes)) return *text;
+  for (const Code& c : codes)
+    if (!c.code.empty()) return c.code;
+  return {};
+}
+
+void AppendSystemCodeConcept(std::string& out, std::string_view system, std::string_view code,
+                             std::string_view display) {
+  out += "{\"coding\":[{\"system\":";
+  AppendJsonString(out, system);
+  out += ",\"code\":";
+  AppendJsonString(out, code);
+  if (!display.empty()) {
+    out += ",\"display\":";
+    AppendJsonString(out, display);
+  }
+  out += "}]}";
 }
 
 std::optional<boost::json::value> Decimal(std::string_view text) {

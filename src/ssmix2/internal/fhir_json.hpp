@@ -42,6 +42,15 @@ boost::json::object TextConcept(std::string_view text);
 boost::json::object SystemCodeConcept(std::string_view system, std::string_view code,
                                       std::string_view display = {});
 
+// The same written directly (what AppendJson writes of the objects above).
+// AppendCodeableConcept writes nothing and returns false where
+// CodeableConcept gives nullopt. ConceptTextOf is what a reader shows of
+// that concept: its text, else its first coding's code.
+bool AppendCodeableConcept(std::string& out, const std::vector<Code>& codes);
+std::string ConceptTextOf(const std::vector<Code>& codes);
+void AppendSystemCodeConcept(std::string& out, std::string_view system, std::string_view code,
+                             std::string_view display = {});
+
 // A decimal literal as a JSON number; nullopt when `text` is not one.
 std::optional<boost::json::value> Decimal(std::string_view text);
 

@@ -61,6 +61,16 @@ clinical::ResourceRecord NewRecord(const MappingContext& ctx, std::string_view r
 // must be final by then).
 void Finish(const MappingContext& ctx, clinical::ResourceRecord& record, std::string_view profile,
             const boost::json::object& body);
+// The same written directly, for a mapper that writes its members itself:
+// BeginResource writes the head (no identifier besides the source key) and
+// returns record.json, left open; the mapper appends each member as
+// `,"name":value`; EndResource closes the object and, with ctx.summaries
+// set, keeps `summary`, which must be what clinical::Summarize reads from
+// the written resource (the golden tests check that it is).
+std::string& BeginResource(const MappingContext& ctx, clinical::ResourceRecord& record,
+                           std::string_view profile);
+void EndResource(const MappingContext& ctx, clinical::ResourceRecord& record,
+                 clinical::ResourceSummary summary);
 void SetPrimaryCode(clinical::ResourceRecord& record, const std::vector<Code>& codes);
 
 // Parses an optional HL7 date/time field: nullopt when empty, InvalidInput

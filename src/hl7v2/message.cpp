@@ -6,6 +6,10 @@
 #include <optional>
 #include <utility>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "core/text.hpp"
 
 namespace tsunagu::hl7v2 {
@@ -115,9 +119,15 @@ template <typename F>
 void ForEachLine(std::string_view text, F&& f) {
   size_t start = 0;
   size_t line = 0;
+  const char* const data = text.data();
   while (start < text.size()) {
-    size_t end = text.find_first_of("\r\n", start);
-    if (end == std::string_view::npos) end = text.size();
+    // HL7 ends a segment with CR: one search for it, then one for a LF
+    // before it (find_first_of would search its set of two once per byte).
+    const void* cr = std::memchr(data + start, '\r', text.size() - start);
+    size_t end =
+        cr != nullptr ? static_cast<size_t>(static_cast<const char*>(cr) - data) : text.size();
+    if (const void* lf = std::memchr(data + start, '\n', end - start))
+      end = static_cast<size_t>(static_cast<const char*>(lf) - data);
     ++line;
     if (!f(text.substr(start, end - start), line)) return;
     start = end + 1;
@@ -293,6 +303,7 @@ core::Result<Message> Message::Parse(std::string_view raw) {
   std::optional<core::Status> error;
   const std::string_view text = *m.text_;
   m.segments_.reserve(static_cast<size_t>(std::count(text.begin(), text.end(), '\r')) + 1);
+  std::vector<std::string_view> fields;
   ForEachLine(text, [&](std::string_view line, size_t n) {
     if (line.empty()) return true;
     // Error messages only: built when one is reported.
@@ -311,7 +322,6 @@ core::Result<Message> Message::Parse(std::string_view raw) {
     seg.name_ = line.substr(0, 3);
     seg.text_ = line;
     seg.delimiters_ = d;
-    seg.fields_.reserve(static_cast<size_t>(std::count(line.begin(), line.end(), d.field)) + 1);
     size_t rest = 4;
     if (seg.name_ == "MSH") {
       if (!m.segments_.empty()) {
@@ -328,24 +338,46 @@ core::Result<Message> Message::Parse(std::string_view raw) {
       return false;
     }
     if (rest <= line.size()) {
-      std::string_view body = line.substr(rest);
-      // Most segments hold no escape at all: one search for the line.
-      const bool escapes = body.find(d.escape) != std::string_view::npos;
-      size_t start = 0;
-      while (true) {
-        size_t end = body.find(d.field, start);
-        std::string_view f = body.substr(
-            start, end == std::string_view::npos ? std::string_view::npos : end - start);
-        if (escapes && f.find(d.escape) != std::string_view::npos && !ValidEscapes(f, d)) {
-          error = core::InvalidInput(where() + " (" + std::string(seg.name_) + "-" +
-                                     std::to_string(seg.fields_.size() + 1) +
-                                     "): malformed escape sequence");
-          return false;
+      // The fields are found in one pass over the line (most are a few
+      // bytes long: a search per field costs more than the bytes), into a
+      // list reused from segment to segment, then copied at their number.
+      fields.assign(seg.fields_.begin(), seg.fields_.end());
+      const char* const begin = line.data() + rest;
+      const char* const end = line.data() + line.size();
+      const char* start = begin;
+      const char* p = begin;
+#ifdef __SSE2__
+      // Sixteen bytes at a time: a mask of where the separators are.
+      const __m128i separator = _mm_set1_epi8(d.field);
+      for (; end - p >= 16; p += 16) {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, separator)));
+        while (mask != 0) {
+          const char* at = p + __builtin_ctz(mask);
+          fields.emplace_back(start, static_cast<size_t>(at - start));
+          start = at + 1;
+          mask &= mask - 1;
         }
-        seg.fields_.push_back(f);
-        if (end == std::string_view::npos) break;
-        start = end + 1;
       }
+#endif
+      for (; p != end; ++p) {
+        if (*p == d.field) {
+          fields.emplace_back(start, static_cast<size_t>(p - start));
+          start = p + 1;
+        }
+      }
+      fields.emplace_back(start, static_cast<size_t>(end - start));
+      // Most segments hold no escape at all: one search for the line.
+      if (std::memchr(begin, d.escape, static_cast<size_t>(end - begin)) != nullptr) {
+        for (size_t i = seg.fields_.size(); i < fields.size(); ++i) {
+          if (fields[i].find(d.escape) != std::string_view::npos && !ValidEscapes(fields[i], d)) {
+            error = core::InvalidInput(where() + " (" + std::string(seg.name_) + "-" +
+                                       std::to_string(i + 1) + "): malformed escape sequence");
+            return false;
+          }
+        }
+      }
+      seg.fields_.assign(fields.begin(), fields.end());
     }
     m.segments_.push_back(std::move(seg));
     return true;

@@ -223,6 +223,43 @@ TEST(MessageParseTest, EscapeErrorNamesTheField) {
   EXPECT_NE(m.error().message().find("OBX-5"), std::string::npos) << m.error().message();
 }
 
+TEST(MessageParseTest, FieldsOfEveryLengthAndPositionAreSplitAlike) {
+  // Fields of 0 to 40 bytes in a pseudo-random order, so that separators
+  // fall at every place of a 16-byte block, as the last byte of a line and
+  // next to each other.
+  uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  for (int round = 0; round < 50; ++round) {
+    std::vector<std::string> want;
+    std::string line = "ZXY";
+    const size_t count = 1 + next() % 60;
+    for (size_t i = 0; i < count; ++i) {
+      std::string field;
+      const size_t length = (next() >> 8) % 41;
+      for (size_t k = 0; k < length; ++k)
+        field.push_back(static_cast<char>('a' + (next() >> 8) % 26));
+      want.push_back(field);
+      line += "|" + field;
+    }
+    auto m = Message::Parse(Header("") + "\r" + line + (round % 2 == 0 ? "\r" : ""));
+    ASSERT_TRUE(m.has_value()) << m.error().message();
+    const Segment* z = m->Find("ZXY");
+    ASSERT_NE(z, nullptr);
+    ASSERT_EQ(z->FieldCount(), want.size()) << line;
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(z->Raw(i + 1), want[i]) << line;
+  }
+}
+
+TEST(MessageParseTest, EscapeErrorNamesAFieldFarIntoTheSegment) {
+  auto m = Message::Parse(Header("") +
+                          "\rOBX|1|NM|3B035000002327201^AST^JC10||45|U/L|10-40|H|||F||||||\\Z");
+  ASSERT_FALSE(m.has_value());
+  EXPECT_NE(m.error().message().find("OBX-17"), std::string::npos) << m.error().message();
+  auto msh = Message::Parse("MSH|^~\\&|A\\Q\\|B|C|D|20240401||ADT^A08|1|P|2.5\rPID|1");
+  ASSERT_FALSE(msh.has_value());
+  EXPECT_NE(msh.error().message().find("MSH-3"), std::string::npos) << msh.error().message();
+}
+
 TEST(EncodingFromMsh18Test, Names) {
   EXPECT_EQ(*EncodingFromMsh18(""), TextEncoding::kUtf8);
   EXPECT_EQ(*EncodingFromMsh18("~ISO IR87"), TextEncoding::kIso2022Jp);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -27,16 +28,44 @@ int64_t Nanos(const struct timespec& t) {
   return static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + static_cast<int64_t>(t.tv_nsec);
 }
 
-core::Status ListInto(int dfd, const std::string& prefix, int depth, std::vector<ListedFile>& out) {
+// The largest entry getdents64 returns: its header and a 255-byte name
+// with its NUL, rounded up to 8 bytes.
+constexpr size_t kMaxDirentSize = 280;
+
+// Whether the file system under `fd` fills a getdents64 buffer until it is
+// full or the directory has ended: ext2/3/4, XFS, Btrfs and tmpfs do (their
+// readdir loops until the kernel's fill callback refuses an entry). There a
+// read that left room for one more entry was the last one, and the call
+// that would return 0 is spared: one call of four per directory, and an
+// SS-MIX2 tree holds more directories than files. Elsewhere (NFS, SMB,
+// FUSE: a storage tree on a file server) a read may return less, and the
+// directory is read until a read returns nothing.
+bool FillsWholeReads(int fd) {
+  struct statfs fs {};
+  if (::fstatfs(fd, &fs) != 0) return false;
+  switch (static_cast<uint64_t>(fs.f_type)) {
+    case 0xEF53:      // ext2, ext3, ext4
+    case 0x58465342:  // XFS
+    case 0x9123683E:  // Btrfs
+    case 0x01021994:  // tmpfs
+      return true;
+    default:
+      return false;
+  }
+}
+
+core::Status ListInto(int dfd, const std::string& prefix, int depth, bool fills_whole_reads,
+                      std::vector<ListedFile>& out) {
   alignas(struct dirent64) char buf[16384];
   std::vector<std::string> subdirs;
-  for (;;) {
+  for (bool end = false; !end;) {
     const ssize_t n = ::getdents64(dfd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       return Failed("getdents64", prefix, errno);
     }
     if (n == 0) break;
+    end = fills_whole_reads && static_cast<size_t>(n) + kMaxDirentSize <= sizeof buf;
     for (ssize_t at = 0; at < n;) {
       const auto* d = reinterpret_cast<const struct dirent64*>(buf + at);
       at += d->d_reclen;
@@ -69,7 +98,8 @@ core::Status ListInto(int dfd, const std::string& prefix, int depth, std::vector
       if (errno == EACCES || errno == ENOENT || errno == ENOTDIR || errno == ELOOP) continue;
       return Failed("openat", prefix + name, errno);
     }
-    TSUNAGU_RETURN_IF_ERROR(ListInto(sub.get(), prefix + name + "/", depth + 1, out));
+    TSUNAGU_RETURN_IF_ERROR(
+        ListInto(sub.get(), prefix + name + "/", depth + 1, fills_whole_reads, out));
   }
   return core::Status::Ok();
 }
@@ -77,7 +107,7 @@ core::Status ListInto(int dfd, const std::string& prefix, int depth, std::vector
 }  // namespace
 
 core::Status ListFilesBelow(int dir_fd, std::vector<ListedFile>& out) {
-  return ListInto(dir_fd, "", 0, out);
+  return ListInto(dir_fd, "", 0, FillsWholeReads(dir_fd), out);
 }
 
 }  // namespace tsunagu::ssmix2

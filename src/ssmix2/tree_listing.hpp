@@ -1,7 +1,8 @@
 #pragma once
 // Lists the files below a directory of a storage tree with plain POSIX
 // calls, relative to the directory's descriptor: per directory one openat,
-// the getdents64 calls and one close; per file one fstatat.
+// the getdents64 calls (one where the file system fills a read to the end
+// of a small directory) and one close; per file one fstatat.
 // std::filesystem's recursive iterator costs seven calls per directory and
 // two stats by full path per file, and an SS-MIX2 tree holds one or two
 // files per directory: that was a third of the importer's reading time.

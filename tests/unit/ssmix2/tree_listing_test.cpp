@@ -87,6 +87,25 @@ TEST_F(TreeListingTest, ADirectoryLargerThanOneReadIsListedWhole) {
   EXPECT_EQ(files.begin()->first, "d/" + std::string(50, 'x') + "10000");
 }
 
+TEST_F(TreeListingTest, EntriesOfTheLongestNamesAroundTheEndOfARead) {
+  // A read holds at most 58 entries of 255-byte names: directories of 50 to
+  // 70 of them end just before, at and just after the end of a read.
+  for (int count = 50; count <= 70; ++count) {
+    const std::string dir = "p/n" + std::to_string(count) + "/";
+    for (int i = 0; i < count; ++i)
+      Write(dir + std::to_string(100 + i) + std::string(252, 'y'), "x");
+  }
+  core::Status status;
+  auto files = List("p", &status);
+  ASSERT_TRUE(status.ok()) << status.message();
+  EXPECT_EQ(files.size(), static_cast<size_t>((50 + 70) * 21 / 2));
+  for (int count = 50; count <= 70; ++count) {
+    const std::string last =
+        "n" + std::to_string(count) + "/" + std::to_string(99 + count) + std::string(252, 'y');
+    EXPECT_EQ(files.count(last), 1u) << last;
+  }
+}
+
 TEST_F(TreeListingTest, LinksToFilesCountAndLinksToDirectoriesAreNotFollowed) {
   Write("outside/target", "0123456789");
   Write("outside/dir/hidden", "x");

@@ -37,6 +37,10 @@ START=$(date +%s.%N)
   --out "$WORK/tree" | head -1
 FILES=$(find "$WORK/tree" -type f | wc -l)
 echo "   $FILES files, $(du -sh "$WORK/tree" | cut -f1), $(python3 -c "print(f'{$(date +%s.%N)-$START:.1f}')") s"
+# The tree goes to disk before the imports: an EHR's storage tree is written
+# over days, and the kernel's write-back of gigabytes of fresh files would
+# share the cores with the first import.
+sync
 
 seed_facility() {
   local data=$1; shift

@@ -316,6 +316,18 @@ clinical::ResourceSummary LabSummary(clinical::LabValue lab, const std::string& 
   return s;
 }
 
+// effectiveDateTime, and issued when the report time (OBR-22) is given to
+// the minute at least.
+void AppendTimes(std::string& out, const std::string& effective,
+                 const std::optional<hl7v2::Timestamp>& reported) {
+  out += ",\"effectiveDateTime\":";
+  AppendJsonString(out, effective);
+  if (reported && reported->precision >= hl7v2::Timestamp::Precision::kMinute) {
+    out += ",\"issued\":";
+    AppendJsonString(out, reported->fhir);
+  }
+}
+
 void AppendSubject(const MappingContext& ctx, std::string& out) {
   out += ",\"subject\":{\"identifier\":{\"system\":";
   AppendJsonString(out, ctx.id_system);
@@ -406,7 +418,6 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
     TSUNAGU_ASSIGN_OR_RETURN(std::optional<hl7v2::Timestamp> when, GroupTime(g, where));
     TSUNAGU_ASSIGN_OR_RETURN(std::optional<hl7v2::Timestamp> reported,
                              OptionalTime(g.obr->Get(22), where + " OBR-22"));
-    const bool issued = reported && reported->precision >= hl7v2::Timestamp::Precision::kMinute;
     // The specimen as a Reference ({"display": SPM-4}), "" when none.
     std::string specimen;
     if (g.spm != nullptr) {
@@ -447,12 +458,7 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
       AppendCodeableConcept(o, codes);  // not empty: CodesOf gave a code or a text
       AppendSubject(ctx, o);
       r.effective = observed ? observed->fhir : ctx.message_time;
-      o += ",\"effectiveDateTime\":";
-      AppendJsonString(o, r.effective);
-      if (issued) {
-        o += ",\"issued\":";
-        AppendJsonString(o, reported->fhir);
-      }
+      AppendTimes(o, r.effective, reported);
       AppendValue(ctx, obx, unit, o, lab);
       lab.flag = AppendInterpretation(o, obx.Get(8));
       if (!core::Trim(obx.Get(7)).empty()) AppendReferenceRange(o, obx.Get(7), unit, lab);
@@ -499,12 +505,7 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
     d += code;
     AppendSubject(ctx, d);
     dr.effective = when ? when->fhir : ctx.message_time;
-    d += ",\"effectiveDateTime\":";
-    AppendJsonString(d, dr.effective);
-    if (issued) {
-      d += ",\"issued\":";
-      AppendJsonString(d, reported->fhir);
-    }
+    AppendTimes(d, dr.effective, reported);
     if (!specimen.empty()) {
       d += ",\"specimen\":[";
       d += specimen;

@@ -164,33 +164,13 @@ void SummarizeObservation(const json::object& v, ResourceSummary& s) {
   } else if (const json::value* cc = Path(v, {"valueCodeableConcept"})) {
     lab.value_text = ConceptText(cc);
   }
-  const json::value* range = Path(v, {"referenceRange"});
-  if (range) {
+  if (const json::value* range = Path(v, {"referenceRange"})) {
     lab.low = Number(Path(range, {"low", "value"}));
     lab.high = Number(Path(range, {"high", "value"}));
     lab.range_text = Text(Path(range, {"text"}));
-    if (lab.range_text.empty()) {
-      if (lab.low && lab.high) {
-        lab.range_text = FormatNumber(*lab.low) + "-" + FormatNumber(*lab.high);
-      } else if (lab.low) {
-        lab.range_text = "≥" + FormatNumber(*lab.low);
-      } else if (lab.high) {
-        lab.range_text = "≤" + FormatNumber(*lab.high);
-      }
-    }
   }
   lab.flag = ConceptCode(Path(v, {"interpretation"}));
-  if (lab.flag.empty() && lab.value) {
-    if (lab.high && *lab.value > *lab.high) lab.flag = "H";
-    if (lab.low && *lab.value < *lab.low) lab.flag = "L";
-  }
-  lab.abnormal = IsAbnormalFlag(lab.flag);
-  Add(s, "value", lab.value_text);
-  Add(s, "unit", lab.unit);
-  Add(s, "reference_range", lab.range_text);
-  Add(s, "flag", lab.flag);
-  Add(s, "status", Text(Path(v, {"status"})));
-  if (!lab.value_text.empty()) s.lab = std::move(lab);
+  s = SummarizeLab(std::move(lab), Text(Path(v, {"status"})));
 }
 
 // `text` as a JSON string, cut to at most `max` bytes at a UTF-8 character
@@ -514,6 +494,31 @@ std::string FormatNumber(double value) {
   char buf[32];
   auto r = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::general, 10);
   return std::string(buf, r.ptr);
+}
+
+ResourceSummary SummarizeLab(LabValue lab, const std::string& status) {
+  if (lab.range_text.empty()) {
+    if (lab.low && lab.high) {
+      lab.range_text = FormatNumber(*lab.low) + "-" + FormatNumber(*lab.high);
+    } else if (lab.low) {
+      lab.range_text = "≥" + FormatNumber(*lab.low);
+    } else if (lab.high) {
+      lab.range_text = "≤" + FormatNumber(*lab.high);
+    }
+  }
+  if (lab.flag.empty() && lab.value) {
+    if (lab.high && *lab.value > *lab.high) lab.flag = "H";
+    if (lab.low && *lab.value < *lab.low) lab.flag = "L";
+  }
+  lab.abnormal = IsAbnormalFlag(lab.flag);
+  ResourceSummary s;
+  Add(s, "value", lab.value_text);
+  Add(s, "unit", lab.unit);
+  Add(s, "reference_range", lab.range_text);
+  Add(s, "flag", lab.flag);
+  Add(s, "status", status);
+  if (!lab.value_text.empty()) s.lab = std::move(lab);
+  return s;
 }
 
 ResourceSummary Summarize(const ResourceRecord& r) {

@@ -56,6 +56,15 @@ struct ResourceSummary {
   bool operator==(const ResourceSummary&) const = default;
 };
 
+// An Observation's summary from what was read from it (or mapped into it):
+// `lab` holds the value (value, value_text, unit), the first reference
+// range (low, high; range_text only when the range is text) and the
+// interpretation's code (flag, "" when none). Makes the range text from low
+// and high, derives the flag from the range when none is given and sets
+// abnormal. Summarize reads an Observation's JSON into it; a producer that
+// writes its Observation directly calls it with the values it wrote.
+ResourceSummary SummarizeLab(LabValue lab, const std::string& status);
+
 // Never fails: unreadable JSON gives an empty summary.
 ResourceSummary Summarize(const ResourceRecord& record);
 // The same from record.json parsed already (a caller that parses it anyway).

@@ -286,36 +286,6 @@ void AppendValue(const MappingContext& ctx, const hl7v2::Segment& obx, const Uni
   AppendValueString(out, ValueText(obx), lab);
 }
 
-void AddField(clinical::ResourceSummary& s, const char* key, const std::string& value) {
-  if (!value.empty()) s.fields.emplace_back(key, value);
-}
-
-// What clinical::Summarize reads from an Observation with these values.
-clinical::ResourceSummary LabSummary(clinical::LabValue lab, const std::string& status) {
-  if (lab.range_text.empty()) {
-    if (lab.low && lab.high) {
-      lab.range_text = clinical::FormatNumber(*lab.low) + "-" + clinical::FormatNumber(*lab.high);
-    } else if (lab.low) {
-      lab.range_text = "≥" + clinical::FormatNumber(*lab.low);
-    } else if (lab.high) {
-      lab.range_text = "≤" + clinical::FormatNumber(*lab.high);
-    }
-  }
-  if (lab.flag.empty() && lab.value) {
-    if (lab.high && *lab.value > *lab.high) lab.flag = "H";
-    if (lab.low && *lab.value < *lab.low) lab.flag = "L";
-  }
-  lab.abnormal = !lab.flag.empty() && lab.flag != "N" && lab.flag != "n" && lab.flag != "normal";
-  clinical::ResourceSummary s;
-  AddField(s, "value", lab.value_text);
-  AddField(s, "unit", lab.unit);
-  AddField(s, "reference_range", lab.range_text);
-  AddField(s, "flag", lab.flag);
-  AddField(s, "status", status);
-  if (!lab.value_text.empty()) s.lab = std::move(lab);
-  return s;
-}
-
 // effectiveDateTime, and issued when the report time (OBR-22) is given to
 // the minute at least.
 void AppendTimes(std::string& out, const std::string& effective,
@@ -407,8 +377,9 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
     return core::InvalidInput("lab result message has no OBR with OBX segments");
   // Item keys: OBX-1 when unique in the message, else "<OBR no>.<OBX-1>".
   const bool unique_ids = set_ids.size() == obx_count && set_ids.count("") == 0;
+  static const SectionInfo kLab = Section("OML-11");
   static const std::string kObservationProfile = Profile("JP_Observation_LabResult");
-  static const std::string kReportProfile = Profile("JP_DiagnosticReport_LabResult");
+  static const std::string kReportProfile = Profile(kLab.profile);
   Records out;
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const Group& g = groups[gi];
@@ -476,7 +447,7 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
         o += ']';
       }
       if (result_status == "D" || result_status == "X") r.retracted = true;
-      EndResource(ctx, r, LabSummary(std::move(lab), status));
+      EndResource(ctx, r, clinical::SummarizeLab(std::move(lab), status));
       if (results.size() > 1) results += ',';
       AppendObservationRef(ctx, results, r.source_key, r.display);
       out.push_back(std::move(r));
@@ -500,7 +471,7 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
     d += ",\"status\":";
     AppendJsonString(d, status);
     d += ",\"category\":[";
-    AppendSystemCodeConcept(d, kV20074, "LAB", "Laboratory");
+    AppendSystemCodeConcept(d, kV20074, kLab.code, kLab.text);
     d += "],\"code\":";
     d += code;
     AppendSubject(ctx, d);
@@ -514,7 +485,7 @@ core::Result<Records> MapLabResults(const MappingContext& ctx) {
     d += ",\"result\":";
     d += results;
     clinical::ResourceSummary summary;
-    AddField(summary, "status", status);
+    summary.fields.emplace_back("status", status);  // what Summarize reads of a lab report
     EndResource(ctx, dr, std::move(summary));
     out.push_back(std::move(dr));
   }

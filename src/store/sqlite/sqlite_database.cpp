@@ -119,9 +119,11 @@ constexpr int kWriterCheckpointPages = 8192;
 // would), which bounds the WAL.
 class SqliteDatabase::Checkpointer {
  public:
-  // `on_wake` runs on the thread at every wake (at least once a second).
-  Checkpointer(sqlite3* db, std::function<void()> on_wake)
-      : db_(db), on_wake_(std::move(on_wake)), thread_([this] { Run(); }) {}
+  // `end_snapshots(committing)` ends the snapshots of idle readers that
+  // would hold a checkpoint back: on the thread at every wake (at least
+  // once a second), and on the writer (committing) before it copies.
+  Checkpointer(sqlite3* db, std::function<void(bool)> end_snapshots)
+      : db_(db), end_snapshots_(std::move(end_snapshots)), thread_([this] { Run(); }) {}
   ~Checkpointer() {
     {
       std::lock_guard lock(mu_);
@@ -138,6 +140,15 @@ class SqliteDatabase::Checkpointer {
   static int OnCommit(void* self, sqlite3* writer, const char*, int pages) {
     auto* c = static_cast<Checkpointer*>(self);
     if (pages >= kWriterCheckpointPages) {
+      // Copies all of the WAL, so that the next transaction starts it over
+      // and rewrites the same file pages: readers' kept snapshots (all
+      // older than this commit) end first, and a copy the thread is making
+      // is waited for instead of skipped. Otherwise a steady stream of
+      // commits (an import) grew the WAL to hundreds of MiB, a new block
+      // of the file for every page written and one more hash table for
+      // every page looked up.
+      c->end_snapshots_(true);
+      std::lock_guard copying(c->copy_mu_);
       (void)sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       return SQLITE_OK;
     }
@@ -164,21 +175,25 @@ class SqliteDatabase::Checkpointer {
       if (stop_) break;
       wake_ = false;
       lock.unlock();
-      on_wake_();
+      end_snapshots_(false);
       lock.lock();
       if (!pending_.exchange(false, std::memory_order_relaxed)) continue;
       lock.unlock();
       int log_frames = 0, copied = 0;
-      (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                      &copied);
+      {
+        std::lock_guard copying(copy_mu_);
+        (void)sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                        &copied);
+      }
       if (copied < log_frames) pending_.store(true, std::memory_order_relaxed);
       lock.lock();
     }
   }
 
   sqlite3* db_;
-  std::function<void()> on_wake_;
+  std::function<void(bool)> end_snapshots_;
   std::mutex mu_;
+  std::mutex copy_mu_;  // held while a checkpoint copies
   std::condition_variable cv_;
   bool stop_ = false;
   bool wake_ = false;
@@ -480,7 +495,8 @@ Result<std::unique_ptr<Database>> SqliteDatabase::Open(const std::string& path, 
     if (sqlite3_open_v2(path.c_str(), &own, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) ==
         SQLITE_OK) {
       SqliteDatabase* self = db.get();
-      db->checkpointer_ = std::make_unique<Checkpointer>(own, [self] { self->EndIdleSnapshots(); });
+      db->checkpointer_ = std::make_unique<Checkpointer>(
+          own, [self](bool committing) { self->EndIdleSnapshots(committing); });
       // Kept snapshots need the thread that ends idle ones.
       db->keep_snapshots_ = true;
       // Replaces the automatic checkpoint on the committing thread.
@@ -666,11 +682,17 @@ void SqliteDatabase::EndSnapshot(Connection& reader) {
   if (!reader.RunSql("COMMIT", {}, nullptr)) (void)reader.RunSql("ROLLBACK", {}, nullptr);
 }
 
-void SqliteDatabase::EndIdleSnapshots() {
+void SqliteDatabase::EndIdleSnapshots(bool committing) {
+  // A snapshot from before the last commit is not reused (KeepSnapshot),
+  // so ending it now costs nothing and lets a checkpoint copy past it.
   const auto stale = std::chrono::steady_clock::now() - std::chrono::milliseconds(kSnapshotMillis);
+  const uint64_t writes = writes_.load(std::memory_order_acquire);
   std::lock_guard lock(readers_mu_);
   for (auto& reader : idle_readers_) {
-    if (reader->snapshot && reader->snapshot_at < stale) EndSnapshot(*reader);
+    if (reader->snapshot &&
+        (committing || reader->snapshot_writes != writes || reader->snapshot_at < stale)) {
+      EndSnapshot(*reader);
+    }
   }
 }
 

@@ -78,8 +78,10 @@ class SqliteDatabase final : public Database {
   Status KeepSnapshot(Connection& reader);
   // Ends a reader's kept transaction (after an error, or when it is stale).
   static void EndSnapshot(Connection& reader);
-  // Ends the stale snapshots of idle readers (the checkpointer thread).
-  void EndIdleSnapshots();
+  // Ends the snapshots of idle readers that will not be reused (older than
+  // kSnapshotMillis or than the last commit; all of them while `committing`,
+  // on the writer). Called by the checkpointer.
+  void EndIdleSnapshots(bool committing);
 
   std::string path_;
   bool in_memory_ = false;

@@ -103,7 +103,7 @@ void ContainsFunction(sqlite3_context* context, int, sqlite3_value** argv) {
 }
 
 // The background checkpointer copies the WAL to the database every 1,024
-// pages (4 MiB); at 8,192 pages the committing writer checkpoints itself.
+// pages (8 MiB of 8 KiB pages); at 8,192 the committing writer completes it.
 constexpr int kBackgroundCheckpointPages = 1024;
 constexpr int kWriterCheckpointPages = 8192;
 

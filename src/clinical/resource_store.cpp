@@ -468,7 +468,7 @@ AccessScope AccessScope::FromGrant(const consent::AccessGrant& grant) {
   scope.rules.push_back({grant.categories(), grant.sources(), grant.any_source()});
   AccessRule medication{{}, grant.medication_sources(), grant.any_medication_source()};
   for (Category c : {Category::kPrescription, Category::kDispensing}) {
-    if (grant.categories().contains(c)) medication.categories.insert(c);
+    if (grant.HasCategory(c)) medication.categories.insert(c);
   }
   scope.rules.push_back(std::move(medication));
   std::erase_if(scope.rules, [](const AccessRule& r) {

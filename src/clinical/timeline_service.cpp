@@ -402,7 +402,7 @@ core::Result<StoredResource> TimelineService::GetResource(const ReadContext& rea
     return core::NotFound("resource not found");
   }
   auto grant = policy_.Evaluate(reader.viewer, owner->patient_id);
-  if (!grant || !AccessScope::FromGrant(*grant).Allows(r.source_facility_id, r.category)) {
+  if (!grant || !grant->Allows(r.source_facility_id, r.category)) {
     TSUNAGU_RETURN_IF_ERROR(
         Record(reader, kAction, owner->regional_id, object, "denied", "not covered by consent"));
     return core::Forbidden("no consent covers this resource for you");

@@ -23,8 +23,16 @@ bool IsMedication(Category c) { return c == Category::kPrescription || c == Cate
 
 }  // namespace
 
+std::set<Category> AccessGrant::categories() const {
+  std::set<Category> out;
+  for (Category c : AllCategories()) {
+    if (HasCategory(c)) out.insert(c);
+  }
+  return out;
+}
+
 bool AccessGrant::Allows(int64_t source_facility_id, Category category) const {
-  if (!categories_.contains(category)) return false;
+  if (!HasCategory(category)) return false;
   if (any_source_ || sources_.contains(source_facility_id)) return true;
   return IsMedication(category) &&
          (any_medication_source_ || medication_sources_.contains(source_facility_id));
@@ -90,9 +98,11 @@ core::Result<AccessGrant> AccessPolicy::Evaluate(const Viewer& viewer, int64_t p
 
 core::Result<AccessGrant> AccessPolicy::Compute(const Viewer& viewer, int64_t patient_id) const {
   AccessGrant grant;
-  grant.categories_ = CategoriesFor(viewer.occupation);
+  for (Category c : CategoriesFor(viewer.occupation)) {
+    grant.categories_ |= 1u << static_cast<unsigned>(c);
+  }
   grant.viewer_facility_ = viewer.facility_id;
-  if (grant.categories_.empty()) {
+  if (grant.categories_ == 0) {
     return core::Forbidden("your occupation does not see clinical data");
   }
   if (!consents_.PatientExists(patient_id)) return core::NotFound("patient not found");
@@ -115,8 +125,8 @@ core::Result<AccessGrant> AccessPolicy::Compute(const Viewer& viewer, int64_t pa
     }
   }
 
-  bool sees_medication = grant.categories_.contains(Category::kPrescription) ||
-                         grant.categories_.contains(Category::kDispensing);
+  bool sees_medication =
+      grant.HasCategory(Category::kPrescription) || grant.HasCategory(Category::kDispensing);
   bool anything =
       grant.any_source_ || !grant.sources_.empty() ||
       (sees_medication && (grant.any_medication_source_ || !grant.medication_sources_.empty()));

@@ -6,6 +6,9 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "core/clock.hpp"
 
@@ -69,13 +72,34 @@ bool AnyEscapeIn8(uint64_t w) {
   return (t & k80) != 0;
 }
 
+#ifdef __SSE2__
+// The same for sixteen bytes: a control character (unsigned <= 0x1f: the
+// larger of it and 0x1f is 0x1f), a quote or a backslash.
+bool AnyEscapeIn16(const char* p) {
+  const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i control = _mm_set1_epi8(0x1f);
+  const __m128i hit = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+      _mm_cmpeq_epi8(_mm_max_epu8(v, control), control));
+  return _mm_movemask_epi8(hit) != 0;
+}
+#endif
+
 }  // namespace
 
-// Eight bytes at a time, the last (partial) eight read again from the end,
-// short texts byte by byte.
+// Sixteen (or eight) bytes at a time, the last partial block read again
+// from the end, short texts byte by byte.
 bool JsonNeedsEscape(std::string_view s) {
   const char* p = s.data();
   const size_t n = s.size();
+#ifdef __SSE2__
+  if (n >= 16) {
+    for (size_t i = 0; i + 16 <= n; i += 16) {
+      if (AnyEscapeIn16(p + i)) return true;
+    }
+    return AnyEscapeIn16(p + n - 16);
+  }
+#endif
   if (n < 8) {
     for (size_t i = 0; i < n; ++i) {
       if (kJsonEscapes[static_cast<unsigned char>(p[i])] != 0) return true;
@@ -101,7 +125,10 @@ namespace {
   const char* run = s.data();
   const char* const end = s.data() + s.size();
   for (const char* p = run; p < end; ++p) {
-    // Eight bytes at a time while none of them needs an escape.
+    // Sixteen, then eight bytes at a time while none of them needs an escape.
+#ifdef __SSE2__
+    while (end - p >= 16 && !AnyEscapeIn16(p)) p += 16;
+#endif
     while (end - p >= 8) {
       uint64_t w;
       std::memcpy(&w, p, 8);

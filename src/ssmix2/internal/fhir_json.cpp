@@ -132,15 +132,20 @@ std::string SystemUri(std::string_view name, std::string_view code, int64_t faci
 
 std::vector<Code> CodesOf(const hl7v2::Segment& s, size_t field, size_t repetition,
                           int64_t facility_id, size_t component_base) {
+  // Trimmed (Segment::Get is Unescape of RawPart); a part with no escape
+  // (nearly all) is trimmed straight from the message, without a copy first.
   auto part = [&](size_t i) {
-    if (component_base == 0) return s.Get(field, i, 1, repetition);
-    return hl7v2::Unescape(s.RawPart(field, repetition, component_base, i), s.delimiters());
+    const std::string_view raw = component_base == 0
+                                     ? s.RawPart(field, repetition, i, 1)
+                                     : s.RawPart(field, repetition, component_base, i);
+    if (raw.find(s.delimiters().escape) == std::string_view::npos) return core::Trim(raw);
+    return core::Trim(hl7v2::Unescape(raw, s.delimiters()));
   };
   std::vector<Code> out;
   for (size_t base : {size_t{1}, size_t{4}}) {
     Code c;
-    c.code = core::Trim(part(base));
-    c.display = core::Trim(part(base + 1));
+    c.code = part(base);
+    c.display = part(base + 1);
     if (c.code.empty() && c.display.empty()) continue;
     c.system = c.code.empty() ? "" : SystemUri(part(base + 2), c.code, facility_id);
     out.push_back(std::move(c));

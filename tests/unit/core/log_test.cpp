@@ -48,6 +48,53 @@ TEST(LogTest, JsonEscaping) {
   EXPECT_EQ(out, "prefix:x");
 }
 
+// What the escaping must give, a byte at a time.
+std::string ReferenceEscaped(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\r') {
+      out += "\\r";
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+// Texts of every length up to 70 (blocks of 16 and 8 and what is left)
+// with one byte of each kind at every position: those to escape and their
+// neighbours that are copied (space, DEL, bytes of UTF-8 text).
+TEST(LogTest, EveryByteKindAtEveryPositionOfEveryLength) {
+  const unsigned char kinds[] = {0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, '"',  '\\',
+                                 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xe3, 0xff};
+  for (size_t length = 1; length <= 70; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (unsigned char kind : kinds) {
+        std::string in(length, 'a');
+        in[at] = static_cast<char>(kind);
+        const std::string want = ReferenceEscaped(in);
+        ASSERT_EQ(Escaped(in), want)
+            << "length " << length << " at " << at << " byte " << static_cast<int>(kind);
+        ASSERT_EQ(JsonNeedsEscape(in), want != in) << "length " << length << " at " << at;
+      }
+    }
+  }
+  EXPECT_FALSE(JsonNeedsEscape(""));
+}
+
 TEST(LogTest, WritesOneJsonLinePerEventAndHonoursLevel) {
   char path[] = "/tmp/tsunagu_log_test_XXXXXX";
   int fd = mkstemp(path);

@@ -315,9 +315,10 @@ core::Status WriteGroup(store::Transaction& tx, std::span<const CheckedRecord> r
       params.emplace_back(r.effective);
       params.emplace_back(r.effective_end);
       params.emplace_back(r.source_time);
-      params.emplace_back(r.json);
+      // The two long texts are bound where they are, not copied.
+      params.emplace_back(store::TextRef{&r.json});
       params.emplace_back(now);
-      params.emplace_back(records[group[k]].summary());
+      params.emplace_back(store::TextRef{&records[group[k]].summary()});
     }
     chunks.emplace_back(at, n);
     at += n;

@@ -81,6 +81,7 @@ std::string Row::Text(size_t i) const {
     return ec == std::errc() ? std::string(buf, ptr) : std::string();
   }
   if (const auto* b = std::get_if<Bytes>(&v)) return b->data;
+  if (const auto* t = std::get_if<TextRef>(&v)) return *t->text;
   return {};
 }
 

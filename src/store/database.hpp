@@ -41,8 +41,16 @@ struct Bytes {
   bool operator==(const Bytes&) const = default;
 };
 
+// A text parameter that refers to a string instead of holding a copy of it,
+// for large values bound once (a resource's JSON in a batch write): the
+// string must outlive the statement's execution. Never a column value.
+struct TextRef {
+  const std::string* text = nullptr;
+  bool operator==(const TextRef& other) const { return *text == *other.text; }
+};
+
 // A bound parameter or a column value.
-using Value = std::variant<std::monostate, int64_t, double, std::string, Bytes>;
+using Value = std::variant<std::monostate, int64_t, double, std::string, Bytes, TextRef>;
 
 class Row {
  public:

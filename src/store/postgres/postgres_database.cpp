@@ -258,6 +258,8 @@ struct PostgresDatabase::Connection {
           values[i] = text[i].c_str();
         } else if (const auto* s = std::get_if<std::string>(&v)) {
           values[i] = s->c_str();
+        } else if (const auto* t = std::get_if<TextRef>(&v)) {
+          values[i] = t->text->c_str();
         } else if (const auto* b = std::get_if<Bytes>(&v)) {
           values[i] = b->data.data();
           lengths[i] = static_cast<int>(b->data.size());

@@ -275,6 +275,9 @@ struct SqliteDatabase::Connection {
       } else if (const auto* s = std::get_if<std::string>(&v)) {
         // The values outlive the step loop, so SQLite need not copy them.
         rc = sqlite3_bind_text64(stmt, index, s->data(), s->size(), SQLITE_STATIC, SQLITE_UTF8);
+      } else if (const auto* t = std::get_if<TextRef>(&v)) {
+        rc = sqlite3_bind_text64(stmt, index, t->text->data(), t->text->size(), SQLITE_STATIC,
+                                 SQLITE_UTF8);
       } else if (const auto* b = std::get_if<Bytes>(&v)) {
         // data() is never null for std::string, so an empty value stays a
         // zero-length blob rather than NULL.

@@ -135,6 +135,39 @@ TEST_P(DatabaseTest, ValuesRoundTripExactly) {
   EXPECT_EQ(nulls->rows[0].OptText(1), "nulls");
 }
 
+// A text bound by reference is stored as the same text as its copy would
+// be, in a single statement and in a batch of several rows.
+TEST_P(DatabaseTest, TextBoundByReferenceIsStoredAsText) {
+  const std::string long_text = std::string(5000, 'x') + "山田 太郎 \"quoted\" \\ end";
+  const std::string empty;
+  ASSERT_TRUE(db().Execute("INSERT INTO items (name, qty) VALUES (?, ?)",
+                           {Value{TextRef{&long_text}}, Value{int64_t{1}}})
+                  .has_value());
+  const std::string second = "二件目", third = "third";
+  auto tx = db().Begin(Database::Mode::kWrite);
+  ASSERT_TRUE(tx.has_value());
+  ASSERT_TRUE((*tx)
+                  ->Execute("INSERT INTO items (name, qty) VALUES (?, ?), (?, ?), (?, ?)",
+                            {Value{TextRef{&second}}, Value{int64_t{2}}, Value{TextRef{&third}},
+                             Value{int64_t{3}}, Value{TextRef{&empty}}, Value{int64_t{4}}})
+                  .has_value());
+  ASSERT_TRUE((*tx)->Commit().ok());
+  auto rs = db().Query("SELECT name, qty FROM items ORDER BY qty");
+  ASSERT_TRUE(rs.has_value()) << rs.error().ToString();
+  ASSERT_EQ(rs->size(), 4u);
+  EXPECT_EQ(rs->rows[0].Text(0), long_text);
+  EXPECT_EQ(rs->rows[1].Text(0), second);
+  EXPECT_EQ(rs->rows[2].Text(0), third);
+  EXPECT_FALSE(rs->rows[3].IsNull(0));
+  EXPECT_EQ(rs->rows[3].Text(0), "");
+  // And it finds rows as a parameter of a query.
+  auto found = db().Query("SELECT qty FROM items WHERE name = ?", {Value{TextRef{&third}}});
+  ASSERT_TRUE(found.has_value());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(found->rows[0].Int(0), 3);
+  EXPECT_EQ(Row({Value{TextRef{&second}}}).Text(0), second);
+}
+
 TEST_P(DatabaseTest, EmptyTextIsNotNull) {
   ASSERT_TRUE(db().Execute("INSERT INTO items (name) VALUES (?)", {Value{""}}).has_value());
   auto rs = db().Query("SELECT name FROM items WHERE name = ?", {Value{""}});

@@ -115,8 +115,8 @@ constexpr int kWriterCheckpointPages = 8192;
 // blocks writers or readers; what it cannot copy yet waits for the next one.
 // After a complete checkpoint the next write starts the WAL over, so it stays
 // small; should the thread fall behind, the committing writer checkpoints the
-// rest itself at kWriterCheckpointPages (as SQLite's own automatic checkpoint
-// would), which bounds the WAL.
+// rest itself at kWriterCheckpointPages (see OnCommit: it ends idle readers'
+// snapshots and waits for a copy in progress first), which bounds the WAL.
 class SqliteDatabase::Checkpointer {
  public:
   // `end_snapshots(committing)` ends the snapshots of idle readers that

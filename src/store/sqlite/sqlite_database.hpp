@@ -15,7 +15,9 @@
 // transaction. A commit made by this process is therefore seen by every read
 // that starts after it; one made by another process sharing the file within
 // kSnapshotMillis. The checkpointer thread ends the snapshots of idle
-// readers (at least once a second), so that they do not hold back the WAL.
+// readers that are older than that or than the last commit (at least once a
+// second), and the committing writer all of them when the WAL has grown to
+// 8,192 pages, so that they do not hold back the WAL.
 //
 // Thread-safety: as store::Database. <sqlite3.h> stays in the .cpp.
 #include <atomic>

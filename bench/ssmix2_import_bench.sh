@@ -44,7 +44,8 @@ sync
 
 seed_facility() {
   local data=$1; shift
-  "$BIN" demo --data "$data" "$@" >/dev/null
+  # Its log goes to a file: shown only when seeding fails.
+  "$BIN" demo --data "$data" "$@" >"$WORK/seed.log" 2>&1 || { cat "$WORK/seed.log"; return 1; }
 }
 
 run_import() {

@@ -9,6 +9,7 @@
 #   BENCH_SCALE_DIR        data dir, kept between runs so that the load is done
 #                          once (default /var/tmp/tsunagu-scale-<patients>-<resources>)
 #   BENCH_SCALE_SECONDS    seconds per wrk measurement (default 15)
+#   BENCH_SCALE_THREADS    the server's worker threads (default 2)
 #   BENCH_SCALE_LOAD       0: do not load (or resume loading); measure the
 #                          data dir as it stands
 #   BENCH_SCALE_DB         sqlite (default) or postgres: then BENCH_SCALE_PG_URL
@@ -17,7 +18,8 @@
 #                          between runs; the data dir defaults to
 #                          /var/tmp/tsunagu-scale-pg-<patients>-<resources>
 # Measures, with wrk (-t2 -c32, random patient / code / id per request, Lua
-# script bench/clinical_scale.lua) against `tsunagu serve --threads 2`:
+# script bench/clinical_scale.lua) against `tsunagu serve --threads 2`
+# (BENCH_SCALE_THREADS):
 #  1. GET /api/v1/patients/:rid/timeline?limit=50 (the web app's first page),
 #     as the clinic's physician (session cookie); target p99 < 20 ms
 #  2. FHIR GET /fhir/Observation?patient=<rid>&code=<system>|<code> as the
@@ -44,6 +46,7 @@ case $DBKIND in
   *) echo "BENCH_SCALE_DB must be sqlite or postgres" >&2; exit 1 ;;
 esac
 DURATION=${BENCH_SCALE_SECONDS:-15}
+THREADS=${BENCH_SCALE_THREADS:-2}
 for f in "$BIN" "$LOADER"; do
   [[ -x $f ]] || { echo "missing $f: build the tsunagu and clinical_scale_load targets" >&2; exit 1; }
 done
@@ -65,7 +68,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"
 echo "date: $(date -u +%FT%TZ)   load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "database: $DBKIND; data: $DIR ($PATIENTS patients, $RESOURCES resources)"
+echo "database: $DBKIND; data: $DIR ($PATIENTS patients, $RESOURCES resources); server threads: $THREADS"
 echo "disk: $(df -h --output=avail "$DIR" | tail -1 | tr -d ' ') free on $(df --output=target "$DIR" | tail -1)"
 
 # Load once; a finished load is reused, an interrupted one resumes.
@@ -104,7 +107,7 @@ sort -u "$DIR/scale/observation_ids.txt" >"$WORK/observation_ids.txt"
 
 PORT=$(free_port)
 BASE=http://127.0.0.1:$PORT
-"$BIN" serve --data "$DIR" "${DBARGS[@]}" --port "$PORT" --threads 2 --access-log=false >"$WORK/server.log" 2>&1 &
+"$BIN" serve --data "$DIR" "${DBARGS[@]}" --port "$PORT" --threads "$THREADS" --access-log=false >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 600); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.1; done
 curl -sf "$BASE/healthz" >/dev/null || { cat "$WORK/server.log" >&2; exit 1; }

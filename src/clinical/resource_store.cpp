@@ -858,7 +858,21 @@ core::Result<ResourceStore::SearchPlan> ResourceStore::Plan(const ResourceQuery&
 
   if (q.with_total) {
     std::vector<Value> count_params;
-    std::string sql = select("COUNT(*)", 0, q.patients.size(), false, count_params);
+    std::string sql;
+    if (q.all_patients || q.patients.size() < 2) {
+      sql = select("COUNT(*)", 0, q.patients.size(), false, count_params);
+    } else {
+      // A patient linked at several facilities: each link counted alone and
+      // the counts added (a row belongs to one link). Counted under an OR of
+      // the links, PostgreSQL reads every row of the patient from the table
+      // to test it; each link alone is counted from resources_patient_summary
+      // (an index-only scan, and a covering index on SQLite either way).
+      sql = "SELECT ";
+      for (size_t i = 0; i < q.patients.size(); ++i) {
+        sql += i ? " + (" : "(";
+        sql += select("COUNT(*)", i, 1, false, count_params) + ")";
+      }
+    }
     plan.statements.push_back({std::move(sql), std::move(count_params)});
   }
 

@@ -373,6 +373,42 @@ TEST_P(ResourceStoreTest, AccessScopeIsAppliedInTheQuery) {
   EXPECT_TRUE(MustSearch(*resources_, q).items.empty());
 }
 
+// The total of a patient linked at several facilities is counted link by
+// link: each visible row once, retracted ones and other patients' never.
+TEST_P(ResourceStoreTest, TheTotalOfSeveralLinksCountsEachVisibleRowOnce) {
+  auto gone = SimpleRecord(2, "P2", "g", Category::kLabResult, "Observation", "lab 2 (cancelled)",
+                           "2025-02-03");
+  Write({SimpleRecord(1, "P1", "a", Category::kLabResult, "Observation", "lab 1", "2025-01-01"),
+         SimpleRecord(1, "P1", "b", Category::kCondition, "Condition", "cond 1", "2025-02-01"),
+         SimpleRecord(2, "P2", "c", Category::kLabResult, "Observation", "lab 2", "2025-02-02"),
+         gone,
+         SimpleRecord(2, "P9", "d", Category::kLabResult, "Observation", "other", "2025-02-04"),
+         SimpleRecord(3, "P3", "e", Category::kAllergy, "AllergyIntolerance", "penicillin",
+                      "2024-12-01")});
+  gone.retracted = true;
+  gone.json.clear();
+  gone.source_time += 1;
+  Write({gone});
+  ResourceQuery q = For({{1, "P1"}, {2, "P2"}, {3, "P3"}});
+  q.with_total = true;
+  q.limit = 1;
+  auto page = MustSearch(*resources_, q);
+  EXPECT_EQ(Displays(page), (std::vector<std::string>{"lab 2"}));
+  EXPECT_EQ(page.total, 4);
+  q.categories = {Category::kLabResult};
+  EXPECT_EQ(MustSearch(*resources_, q).total, 2);
+  q.from = "2025-02-01";
+  EXPECT_EQ(MustSearch(*resources_, q).total, 1);
+  q.categories.clear();
+  q.from.clear();
+  q.scope = AccessScope{{AccessRule{{Category::kLabResult, Category::kAllergy}, {2, 3}, false}}};
+  EXPECT_EQ(MustSearch(*resources_, q).total, 2);
+  q.summaries = true;
+  page = MustSearch(*resources_, q);
+  EXPECT_EQ(page.total, 2);
+  EXPECT_EQ(Displays(page), (std::vector<std::string>{"lab 2"}));
+}
+
 // A category condition is written as the categories allowed, as the ones not
 // allowed when those are fewer, or not at all for every category: each
 // spelling lets through exactly the categories of the rule.

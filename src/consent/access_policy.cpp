@@ -105,15 +105,15 @@ core::Result<AccessGrant> AccessPolicy::Compute(const Viewer& viewer, int64_t pa
   if (grant.categories_ == 0) {
     return core::Forbidden("your occupation does not see clinical data");
   }
-  if (!consents_.PatientExists(patient_id)) return core::NotFound("patient not found");
+  constexpr Scope kScopes[] = {Scope::kClinicalSharing, Scope::kDispensing};
+  TSUNAGU_ASSIGN_OR_RETURN(
+      ConsentService::AccessFacts facts,
+      consents_.FactsFor(patient_id, viewer.facility_id, kScopes, consents_.Today()));
+  if (!facts.patient_exists) return core::NotFound("patient not found");
   if (viewer.facility_id <= 0) return core::Forbidden("no facility to see this patient from");
 
-  if (consents_.PatientLinkedTo(patient_id, viewer.facility_id)) {
-    grant.sources_.insert(viewer.facility_id);
-  }
-  constexpr Scope kScopes[] = {Scope::kClinicalSharing, Scope::kDispensing};
-  TSUNAGU_ASSIGN_OR_RETURN(auto active, consents_.ActiveIn(patient_id, kScopes, consents_.Today()));
-  for (const Consent& c : active) {
+  if (facts.linked_at_facility) grant.sources_.insert(viewer.facility_id);
+  for (const Consent& c : facts.active) {
     const bool medication_only = c.scope == Scope::kDispensing;
     if (c.viewer_facility_id != 0 && c.viewer_facility_id != viewer.facility_id) continue;
     bool& any = medication_only ? grant.any_medication_source_ : grant.any_source_;

@@ -99,12 +99,23 @@ std::string ConsentService::Today() const {
   return core::FormatJst(clock_.NowMillis()).substr(0, 10);
 }
 
-bool ConsentService::PatientLinkedTo(int64_t patient_id, int64_t facility_id) const {
-  return patients_.IsLinkedTo(patient_id, facility_id);
-}
-
-bool ConsentService::PatientExists(int64_t patient_id) const {
-  return patients_.Exists(patient_id);
+core::Result<ConsentService::AccessFacts> ConsentService::FactsFor(int64_t patient_id,
+                                                                   int64_t facility_id,
+                                                                   std::span<const Scope> scopes,
+                                                                   std::string_view date) const {
+  if (!registry::IsValidDate(date)) return core::InvalidInput("date must be YYYY-MM-DD");
+  std::vector<store::Statement> statements{
+      registry::PatientService::ExistsQuery(patient_id),
+      registry::PatientService::LinkedToQuery(patient_id, facility_id)};
+  if (!scopes.empty()) statements.push_back(ActiveQuery(patient_id, scopes, date));
+  TSUNAGU_ASSIGN_OR_RETURN(auto rs, db_.QueryBatch(statements));
+  AccessFacts facts;
+  facts.patient_exists = !rs[0].empty();
+  facts.linked_at_facility = !rs[1].empty();
+  if (rs.size() > 2) {
+    for (const auto& r : rs[2].rows) facts.active.push_back(FromRow(r));
+  }
+  return facts;
 }
 
 std::string ConsentService::DetectFormType(std::string_view b) {
@@ -181,19 +192,24 @@ core::Result<std::vector<Consent>> ConsentService::ActiveIn(int64_t patient_id,
   if (!registry::IsValidDate(date)) return core::InvalidInput("date must be YYYY-MM-DD");
   std::vector<Consent> out;
   if (scopes.empty()) return out;
+  const store::Statement q = ActiveQuery(patient_id, scopes, date);
+  auto rs = db_.Query(q.sql, q.params);
+  if (!rs) return rs.error();
+  for (const auto& r : rs->rows) out.push_back(FromRow(r));
+  return out;
+}
+
+store::Statement ConsentService::ActiveQuery(int64_t patient_id, std::span<const Scope> scopes,
+                                             std::string_view date) {
   std::vector<Value> params{patient_id};
   for (Scope s : scopes) params.emplace_back(std::string(ToString(s)));
   params.emplace_back(std::string(date));
   params.emplace_back(std::string(date));
-  auto rs = db_.Query(std::string("SELECT ") + kColumns +
-                          " FROM consents WHERE patient_id = ? AND scope IN (" +
-                          store::Placeholders(scopes.size()) +
-                          ") AND withdrawn_at IS NULL AND valid_from <= ? AND "
-                          "(valid_to IS NULL OR valid_to >= ?) ORDER BY id",
-                      params);
-  if (!rs) return rs.error();
-  for (const auto& r : rs->rows) out.push_back(FromRow(r));
-  return out;
+  return {std::string("SELECT ") + kColumns + " FROM consents WHERE patient_id = ? AND scope IN (" +
+              store::Placeholders(scopes.size()) +
+              ") AND withdrawn_at IS NULL AND valid_from <= ? AND "
+              "(valid_to IS NULL OR valid_to >= ?) ORDER BY id",
+          std::move(params)};
 }
 
 core::Result<Consent> ConsentService::AttachForm(int64_t consent_id, std::string_view bytes,

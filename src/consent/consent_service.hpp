@@ -88,14 +88,26 @@ class ConsentService {
   // Today's date in Japan (UTC+9), the day consents are judged on.
   std::string Today() const;
   int64_t NowMillis() const { return clock_.NowMillis(); }
-  // True when the patient has a local ID linked at the facility.
-  bool PatientLinkedTo(int64_t patient_id, int64_t facility_id) const;
-  bool PatientExists(int64_t patient_id) const;
+
+  // What an access decision reads, in one batch (one snapshot; one round
+  // trip on PostgreSQL): whether the patient exists, whether it has a local
+  // ID linked at the facility, and its consents of `scopes` active on
+  // `date`, as ActiveIn gives them.
+  struct AccessFacts {
+    bool patient_exists = false;
+    bool linked_at_facility = false;
+    std::vector<Consent> active;
+  };
+  core::Result<AccessFacts> FactsFor(int64_t patient_id, int64_t facility_id,
+                                     std::span<const Scope> scopes, std::string_view date) const;
 
   // "application/pdf", "image/jpeg", "image/png" or "" from magic numbers.
   static std::string DetectFormType(std::string_view bytes);
 
  private:
+  // ActiveIn's query; `scopes` not empty.
+  static store::Statement ActiveQuery(int64_t patient_id, std::span<const Scope> scopes,
+                                      std::string_view date);
   store::Database& db_;
   const core::Clock& clock_;
   store::BlobStore& blobs_;

@@ -321,16 +321,26 @@ core::Result<std::string> PatientService::RegionalIdOf(int64_t patient_id) const
   return regional_id;
 }
 
+store::Statement PatientService::ExistsQuery(int64_t patient_id) {
+  return {"SELECT 1 FROM patients WHERE id = ? AND merged_into IS NULL", {patient_id}};
+}
+
+store::Statement PatientService::LinkedToQuery(int64_t patient_id, int64_t facility_id) {
+  return {
+      "SELECT 1 FROM patient_links l JOIN patients p ON p.id = l.patient_id "
+      "WHERE l.patient_id = ? AND l.facility_id = ? AND p.merged_into IS NULL",
+      {patient_id, facility_id}};
+}
+
 bool PatientService::Exists(int64_t patient_id) const {
-  auto rs = db_.Query("SELECT 1 FROM patients WHERE id = ? AND merged_into IS NULL", {patient_id});
+  const store::Statement q = ExistsQuery(patient_id);
+  auto rs = db_.Query(q.sql, q.params);
   return rs && !rs->empty();
 }
 
 bool PatientService::IsLinkedTo(int64_t patient_id, int64_t facility_id) const {
-  auto rs = db_.Query(
-      "SELECT 1 FROM patient_links l JOIN patients p ON p.id = l.patient_id "
-      "WHERE l.patient_id = ? AND l.facility_id = ? AND p.merged_into IS NULL",
-      {patient_id, facility_id});
+  const store::Statement q = LinkedToQuery(patient_id, facility_id);
+  auto rs = db_.Query(q.sql, q.params);
   return rs && !rs->empty();
 }
 

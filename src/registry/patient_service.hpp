@@ -52,6 +52,10 @@ class PatientService {
   bool Exists(int64_t patient_id) const;
   // True when the live patient has at least one link at the facility.
   bool IsLinkedTo(int64_t patient_id, int64_t facility_id) const;
+  // The queries behind Exists and IsLinkedTo (a row when true), for a
+  // caller that reads them in one batch with its own.
+  static store::Statement ExistsQuery(int64_t patient_id);
+  static store::Statement LinkedToQuery(int64_t patient_id, int64_t facility_id);
   // The live patient that a facility's local ID is linked to (internal key
   // and regional ID); NotFound when the local ID is linked to nobody. Found
   // owners are cached like regional IDs (every clinical read by ID asks).

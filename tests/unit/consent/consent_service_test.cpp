@@ -100,6 +100,54 @@ TEST_P(ConsentServiceTest, CreatesListsAndFindsActiveConsents) {
             core::Code::kInvalidInput);
 }
 
+// What an access decision reads, in one batch: the same answers as the
+// questions asked one by one.
+TEST_P(ConsentServiceTest, FactsForAnAccessDecisionAreReadTogether) {
+  constexpr Scope kBoth[] = {Scope::kClinicalSharing, Scope::kDispensing};
+  auto none = consents_->FactsFor(patient_.id, hospital_, kBoth, "2026-01-01");
+  ASSERT_TRUE(none.has_value()) << none.error().ToString();
+  EXPECT_TRUE(none->patient_exists);
+  EXPECT_TRUE(none->linked_at_facility);  // registered at the hospital
+  EXPECT_TRUE(none->active.empty());
+
+  auto sharing = consents_->Create(Sharing(), 42);
+  ASSERT_TRUE(sharing.has_value());
+  auto dispensing =
+      consents_->Create({patient_.id, Scope::kDispensing, 0, 0, "2026-01-01", "", ""}, 42);
+  ASSERT_TRUE(dispensing.has_value());
+  auto at_clinic = consents_->FactsFor(patient_.id, clinic_, kBoth, "2026-01-01");
+  ASSERT_TRUE(at_clinic.has_value());
+  EXPECT_TRUE(at_clinic->patient_exists);
+  EXPECT_FALSE(at_clinic->linked_at_facility);
+  ASSERT_EQ(at_clinic->active.size(), 2u);
+  EXPECT_EQ(at_clinic->active[0].id, sharing->id);
+  EXPECT_EQ(at_clinic->active[1].id, dispensing->id);
+  const auto one_by_one = consents_->ActiveIn(patient_.id, kBoth, "2026-01-01");
+  ASSERT_TRUE(one_by_one.has_value());
+  ASSERT_EQ(one_by_one->size(), 2u);
+  EXPECT_EQ(at_clinic->active[0].scope, (*one_by_one)[0].scope);
+  EXPECT_EQ(at_clinic->active[1].valid_to, (*one_by_one)[1].valid_to);
+
+  // Withdrawn, expired or of other scopes: not active.
+  ASSERT_TRUE(consents_->Withdraw(dispensing->id, 42).has_value());
+  EXPECT_EQ(consents_->FactsFor(patient_.id, clinic_, kBoth, "2026-01-01")->active.size(), 1u);
+  EXPECT_TRUE(consents_->FactsFor(patient_.id, clinic_, kBoth, "2026-12-01")->active.empty());
+  constexpr Scope kFamilyOnly[] = {Scope::kFamily};
+  EXPECT_TRUE(consents_->FactsFor(patient_.id, clinic_, kFamilyOnly, "2026-01-01")->active.empty());
+  auto no_scopes = consents_->FactsFor(patient_.id, hospital_, {}, "2026-01-01");
+  ASSERT_TRUE(no_scopes.has_value());
+  EXPECT_TRUE(no_scopes->linked_at_facility);
+  EXPECT_TRUE(no_scopes->active.empty());
+
+  auto unknown = consents_->FactsFor(patient_.id + 1000, hospital_, kBoth, "2026-01-01");
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_FALSE(unknown->patient_exists);
+  EXPECT_FALSE(unknown->linked_at_facility);
+  EXPECT_TRUE(unknown->active.empty());
+  EXPECT_EQ(consents_->FactsFor(patient_.id, clinic_, kBoth, "2026-1-1").error().code(),
+            core::Code::kInvalidInput);
+}
+
 TEST_P(ConsentServiceTest, BadInputIsRefusedAndNothingIsStored) {
   struct Case {
     const char* name;
